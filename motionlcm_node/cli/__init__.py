@@ -1,0 +1,1 @@
+"""The ``motionlcm`` command line: one module per subcommand, registered in ``main.py``."""

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Create .venv with pinned dependencies and install this package (editable) into it.
+# Idempotent: rerunning only installs what is missing.
+#   TORCH_SPEC       torch requirement (default torch==2.13.0, the CPU build on this platform)
+#   TORCH_INDEX_URL  extra index for a CUDA build on GPU hosts, for example
+#                    TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 bash scripts/setup.sh
+#   PYTHON           interpreter to build the venv from (default python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+
+# Offscreen OpenGL for MuJoCo robot videos (MUJOCO_GL=osmesa). Optional: pictures fall back to matplotlib.
+if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq libosmesa6 >/dev/null) \
+      || echo "setup: could not install libosmesa6; robot videos will use the matplotlib fallback" >&2
+  else
+    echo "setup: libosmesa6 missing (install it for MuJoCo robot videos)" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+if [ -n "${TORCH_INDEX_URL:-}" ]; then
+  "${PIP[@]}" "$TORCH_SPEC" --extra-index-url "$TORCH_INDEX_URL"
+else
+  "${PIP[@]}" "$TORCH_SPEC"
+fi
+"${PIP[@]}" -r requirements-dev.txt
+"${PIP[@]}" --no-deps --no-build-isolation -e .
+echo "setup: ready (.venv/bin/motionlcm --help)"
