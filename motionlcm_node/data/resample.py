@@ -24,8 +24,10 @@ def resample_times(num_frames: int, source_fps: float, target_fps: float) -> np.
     if num_frames < 1 or source_fps <= 0 or target_fps <= 0:
         raise ValueError(f"bad resampling request: {num_frames} frames, {source_fps} -> {target_fps} fps")
     step = source_fps / target_fps
-    count = int(np.floor((num_frames - 1) / step + 1e-9)) + 1
-    return np.arange(count) * step
+    # BVH frame times are rounded (0.0333333 s is 30.00003 fps): tolerate 1e-4 of a frame so the
+    # last source frame is still sampled, and clamp the instants to the clip.
+    count = int(np.floor((num_frames - 1) / step + 1e-4)) + 1
+    return np.minimum(np.arange(count) * step, num_frames - 1)
 
 
 def slerp(q0: np.ndarray, q1: np.ndarray, alpha: np.ndarray) -> np.ndarray:
