@@ -62,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     show.add_argument("--fps", type=float, default=20.0, help="frame rate of joint/feature input")
     show.add_argument("--title", default=None, help="title above the figure (default: file name)")
+    show.add_argument("--size", type=int, default=400, help="animation width and height in pixels")
     show.set_defaults(handler=run_show)
 
 
@@ -159,7 +160,10 @@ def run_show(args: argparse.Namespace) -> int:
     if suffix == ".png":
         render_contact_sheet(clips, args.out, titles=[p.stem for p in args.clips])
     elif suffix in (".gif", ".mp4"):
-        render_animation(clips[0], args.out, fps=args.fps, title=args.title or args.clips[0].stem, targets=targets)
+        if args.size < 64:
+            raise MotionLCMError("--size must be at least 64 pixels")
+        title = args.title or args.clips[0].stem
+        render_animation(clips[0], args.out, fps=args.fps, title=title, targets=targets, size_px=args.size)
     else:
         raise MotionLCMError(f"--out must end in .gif, .mp4 or .png, got {args.out.name}")
     print(f"wrote {args.out}")
