@@ -1,0 +1,68 @@
+"""``motionlcm train vae|teacher|evaluator --config FILE``: train one stage (resumable).
+
+Run on one CPU or GPU as is, or across processes with torchrun:
+``torchrun --nproc_per_node 2 -m motionlcm_node.cli.main train vae --config config/vae_cpu.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from motionlcm_node.errors import MotionLCMError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` command."""
+    train = subparsers.add_parser("train", help="train the VAE, the diffusion teacher or the evaluator")
+    train.add_argument("stage", choices=("vae", "teacher", "evaluator"), help="what to train")
+    train.add_argument("--config", type=Path, required=True, help="stage config JSON (see config/)")
+    train.add_argument("--data", type=Path, default=None, help="override train.data_dir")
+    train.add_argument("--out", type=Path, default=None, help="override train.out_dir (the run folder)")
+    train.add_argument("--steps", type=int, default=None, help="override train.steps")
+    train.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    train.set_defaults(handler=run_train)
+
+
+def _with_overrides(config: object, args: argparse.Namespace) -> object:
+    changes = {}
+    if args.data is not None:
+        changes["data_dir"] = str(args.data)
+    if args.out is not None:
+        changes["out_dir"] = str(args.out)
+    if args.steps is not None:
+        changes["steps"] = args.steps
+    try:
+        train = dataclasses.replace(config.train, **changes)
+    except ValueError as error:
+        raise MotionLCMError(str(error)) from None
+    return dataclasses.replace(config, train=train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of ``motionlcm train``."""
+    from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, load_stage_config
+    from motionlcm_node.training.loop import train
+
+    if args.stage == "vae":
+        from motionlcm_node.networks.vae import MotionVAEConfig
+        from motionlcm_node.training.stages import VAEStage
+
+        config = _with_overrides(load_stage_config(VAEStageConfig, args.config, MotionVAEConfig), args)
+        stage = VAEStage(config)
+    elif args.stage == "teacher":
+        from motionlcm_node.networks.denoiser import DenoiserConfig
+        from motionlcm_node.training.stages import TeacherStage
+
+        config = _with_overrides(load_stage_config(TeacherStageConfig, args.config, DenoiserConfig), args)
+        stage = TeacherStage(config)
+    else:
+        from motionlcm_node.evaluation.evaluator import EvaluatorConfig
+        from motionlcm_node.training.evaluator_stage import EvaluatorStage, EvaluatorStageConfig
+
+        config = _with_overrides(load_stage_config(EvaluatorStageConfig, args.config, EvaluatorConfig), args)
+        stage = EvaluatorStage(config)
+    run = train(stage, config.train, resume=not args.no_resume)
+    print(f"trained {args.stage}: {run} (exported model in {run / 'model'})")
+    return 0

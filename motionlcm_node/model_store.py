@@ -1,0 +1,79 @@
+"""Loading shipped models: a folder with ``model.safetensors`` + ``config.json`` per network.
+
+``models/vae/`` also holds ``normalizer.safetensors`` (the feature Mean/Std it was trained with);
+``models/teacher/config.json`` names the latent scale, the text model and the VAE folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
+from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.training.checkpoint import load_weights
+
+
+@dataclass
+class FeatureNormalizer:
+    """HumanML3D feature statistics ([263] each): the models see ``(x - mean) / std``."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def normalize(self, features: torch.Tensor) -> torch.Tensor:
+        """Raw -> normalised features."""
+        return (features - self.mean) / self.std
+
+    def denormalize(self, features: torch.Tensor) -> torch.Tensor:
+        """Normalised -> raw features."""
+        return features * self.std + self.mean
+
+    def to(self, device: torch.device | str) -> FeatureNormalizer:
+        """A copy on ``device``."""
+        return FeatureNormalizer(self.mean.to(device), self.std.to(device))
+
+
+def save_normalizer(normalizer: FeatureNormalizer, path: Path) -> None:
+    """Write mean and std as safetensors."""
+    save_file({"mean": normalizer.mean.cpu().contiguous(), "std": normalizer.std.cpu().contiguous()}, str(path))
+
+
+def _read_config(directory: Path) -> dict[str, object]:
+    try:
+        return json.loads((directory / "config.json").read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise MotionLCMError(f"{directory}: no readable config.json ({error})") from None
+
+
+def load_vae(directory: Path) -> tuple[MotionVAE, FeatureNormalizer]:
+    """The VAE in ``directory`` (eval mode) and its feature normaliser."""
+    vae = MotionVAE(MotionVAEConfig.from_dict(_read_config(directory)["vae"]))
+    load_weights(vae, directory / "model.safetensors")
+    stats = load_file(str(directory / "normalizer.safetensors"))
+    return vae.eval(), FeatureNormalizer(stats["mean"], stats["std"])
+
+
+@dataclass
+class TeacherBundle:
+    """A loaded teacher: denoiser, latent scale and the text model it was trained with."""
+
+    denoiser: LatentDenoiser
+    latent_scale: float
+    text_model: str
+    vae_dir: str
+
+
+def load_teacher(directory: Path) -> TeacherBundle:
+    """The latent diffusion teacher in ``directory`` (eval mode)."""
+    config = _read_config(directory)
+    denoiser = LatentDenoiser(DenoiserConfig.from_dict(config["denoiser"]))
+    load_weights(denoiser, directory / "model.safetensors")
+    return TeacherBundle(
+        denoiser.eval(), float(config["latent_scale"]), str(config["text_model"]), str(config["vae_dir"])
+    )

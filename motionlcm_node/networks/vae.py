@@ -1,0 +1,158 @@
+"""Motion VAE of the MLD / MotionLCM family: variable-length motion <-> a fixed [L, D] latent.
+
+Encoder: features -> tokens (optionally grouped ``temporal_patch`` frames per token), prepended
+with ``2L`` learned distribution tokens, a ``SkipTransformer``; the first ``L`` outputs give the mean
+and the next ``L`` the log-variance of ``L`` latent tokens of size ``D``. Decoder: one query per
+(group of) frame(s) (zeros + sinusoidal positions) runs through a ``SkipTransformer`` with
+cross-attention to the latent tokens, then is projected (and un-grouped) back to features.
+
+Grouping frames (``temporal_patch`` > 1) is a reshape plus a linear layer, exactly local in time,
+so padding frames never leak into valid ones; it divides the attention sequence length by the patch
+size, which is what makes the CPU configuration fast (``benchmarks/vae_variants.py`` measures it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from motionlcm_node.data.features import FEATURE_DIM
+from motionlcm_node.networks.layers import SkipTransformer, sinusoidal_positions
+
+
+@dataclass(frozen=True)
+class MotionVAEConfig:
+    """Sizes of the motion VAE.
+
+    Attributes:
+        feature_dim: per-frame input size (263 for HumanML3D).
+        latent_tokens: L, number of latent tokens.
+        latent_dim: D, size of each latent token.
+        width: transformer width.
+        heads: attention heads.
+        ff_width: feed-forward width.
+        num_layers: layers per SkipTransformer (odd).
+        dropout: dropout probability.
+        temporal_patch: frames grouped into one token (1 = one token per frame).
+    """
+
+    feature_dim: int = FEATURE_DIM
+    latent_tokens: int = 16
+    latent_dim: int = 32
+    width: int = 256
+    heads: int = 4
+    ff_width: int = 1024
+    num_layers: int = 9
+    dropout: float = 0.1
+    temporal_patch: int = 1
+
+    def __post_init__(self) -> None:
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
+        if self.num_layers % 2 == 0 or self.num_layers < 1:
+            raise ValueError(f"num_layers must be odd, got {self.num_layers}")
+        if min(self.latent_tokens, self.latent_dim, self.temporal_patch, self.feature_dim) < 1:
+            raise ValueError("sizes must be positive")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-serialisable form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, object]) -> MotionVAEConfig:
+        """Inverse of ``to_dict``; unknown keys raise ``TypeError``."""
+        return cls(**values)
+
+
+def padding_mask(lengths: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """[B, num_frames] bool, True on padding frames (index >= length)."""
+    return torch.arange(num_frames, device=lengths.device)[None, :] >= lengths[:, None]
+
+
+class MotionVAE(nn.Module):
+    """Variational autoencoder of normalised HumanML3D features.
+
+    Args:
+        config: network sizes.
+    """
+
+    def __init__(self, config: MotionVAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.encoder_input = nn.Linear(c.feature_dim * c.temporal_patch, c.width)
+        self.distribution_tokens = nn.Parameter(torch.randn(2 * c.latent_tokens, c.width) * 0.02)
+        self.encoder = SkipTransformer(c.width, c.heads, c.ff_width, c.num_layers, c.dropout)
+        self.to_mean = nn.Linear(c.width, c.latent_dim)
+        self.to_log_variance = nn.Linear(c.width, c.latent_dim)
+        self.latent_input = nn.Linear(c.latent_dim, c.width)
+        self.decoder = SkipTransformer(c.width, c.heads, c.ff_width, c.num_layers, c.dropout, cross_attention=True)
+        self.decoder_output = nn.Linear(c.width, c.feature_dim * c.temporal_patch)
+
+    def _group(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Zero the padding, pad T to a multiple of the patch and group frames into tokens."""
+        patch = self.config.temporal_patch
+        batch, frames, dim = features.shape
+        features = features.masked_fill(padding_mask(lengths, frames)[..., None], 0.0)
+        groups = -(-frames // patch)
+        if groups * patch != frames:
+            features = nn.functional.pad(features, (0, 0, 0, groups * patch - frames))
+        token_lengths = torch.div(lengths + patch - 1, patch, rounding_mode="floor")
+        return features.reshape(batch, groups, patch * dim), padding_mask(token_lengths, groups)
+
+    def encode(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior of a batch of motions.
+
+        Args:
+            features: [B, T, 263] normalised features (values past each length are ignored).
+            lengths: [B] valid frames per motion.
+
+        Returns:
+            (mean, log-variance), each [B, L, D].
+        """
+        tokens, padding = self._group(features, lengths)
+        batch, groups, _ = tokens.shape
+        x = self.encoder_input(tokens) + sinusoidal_positions(groups, self.config.width, tokens.device)
+        distribution = self.distribution_tokens.expand(batch, -1, -1)
+        x = torch.cat([distribution, x], dim=1)
+        padding = torch.cat([padding.new_zeros(batch, distribution.shape[1]), padding], dim=1)
+        h = self.encoder(x, padding)
+        latent_tokens = self.config.latent_tokens
+        mean = self.to_mean(h[:, :latent_tokens])
+        log_variance = self.to_log_variance(h[:, latent_tokens : 2 * latent_tokens]).clamp(-30.0, 20.0)
+        return mean, log_variance
+
+    def decode(self, latent: torch.Tensor, lengths: torch.Tensor, num_frames: int | None = None) -> torch.Tensor:
+        """Motions from latents.
+
+        Args:
+            latent: [B, L, D] latent tokens.
+            lengths: [B] frames to produce per motion.
+            num_frames: padded length of the output (default: the longest length).
+
+        Returns:
+            [B, T, 263] normalised features, zero past each length.
+        """
+        patch, width = self.config.temporal_patch, self.config.width
+        frames = int(lengths.max()) if num_frames is None else num_frames
+        groups = -(-frames // patch)
+        token_lengths = torch.div(lengths + patch - 1, patch, rounding_mode="floor")
+        memory = self.latent_input(latent) + sinusoidal_positions(latent.shape[1], width, latent.device)
+        queries = sinusoidal_positions(groups, width, latent.device).expand(latent.shape[0], -1, -1)
+        h = self.decoder(queries, padding_mask(token_lengths, groups), memory=memory)
+        out = self.decoder_output(h).reshape(latent.shape[0], groups * patch, -1)[:, :frames]
+        return out.masked_fill(padding_mask(lengths, frames)[..., None], 0.0)
+
+    def forward(
+        self, features: torch.Tensor, lengths: torch.Tensor, sample: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Encode, sample (or take the mean) and decode.
+
+        Returns:
+            (reconstruction [B, T, 263], mean [B, L, D], log-variance [B, L, D]).
+        """
+        mean, log_variance = self.encode(features, lengths)
+        latent = mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance) if sample else mean
+        return self.decode(latent, lengths, features.shape[1]), mean, log_variance

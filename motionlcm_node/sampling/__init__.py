@@ -1,0 +1,1 @@
+"""Noise schedules and sampling pipelines (networks stay free of any sampling logic)."""

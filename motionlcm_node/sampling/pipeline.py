@@ -1,0 +1,127 @@
+"""Text-to-motion with the latent diffusion teacher: DDIM sampling with classifier-free guidance.
+
+The pipeline owns the denoising loop; the networks and the scheduler know nothing of each other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import torch
+from diffusers import DDIMScheduler
+
+from motionlcm_node.data.recovery import recover_joints
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.model_store import FeatureNormalizer
+from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+
+MIN_FRAMES = 4
+
+
+class SentenceEncoder(Protocol):
+    """Anything that turns sentences into [B, dim] vectors (``TextEncoder``, ``CachedTextVectors``)."""
+
+    def encode(self, sentences: Sequence[str]) -> torch.Tensor: ...  # noqa: D102
+
+
+@dataclass
+class MotionOutput:
+    """Generated motions.
+
+    Attributes:
+        features: [B, T, 263] un-normalised HumanML3D features, zero past each length.
+        joints: [B, T, 22, 3] joint positions in metres, Y up (valid up to each length).
+        lengths: [B] frames per motion (20 fps).
+        timings: seconds spent per stage (``text``, ``denoise``, ``decode``, ``joints``, ``total``).
+    """
+
+    features: np.ndarray
+    joints: np.ndarray
+    lengths: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class LatentDiffusionPipeline:
+    """Teacher sampling: text -> latent (DDIM + guidance) -> VAE decode -> joints.
+
+    Args:
+        vae: the motion VAE.
+        denoiser: the noise predictor.
+        text_encoder: sentence encoder.
+        normalizer: feature statistics.
+        latent_scale: multiply VAE latents by this before diffusion (divide after sampling).
+        scheduler: a DDIM scheduler (``schedules.ddim_scheduler()``).
+    """
+
+    def __init__(
+        self,
+        vae: MotionVAE,
+        denoiser: LatentDenoiser,
+        text_encoder: SentenceEncoder,
+        normalizer: FeatureNormalizer,
+        latent_scale: float,
+        scheduler: DDIMScheduler,
+    ) -> None:
+        self.vae, self.denoiser, self.text_encoder = vae.eval(), denoiser.eval(), text_encoder
+        self.normalizer, self.latent_scale, self.scheduler = normalizer, latent_scale, scheduler
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompts: Sequence[str],
+        lengths: Sequence[int],
+        num_steps: int = 50,
+        guidance: float = 7.5,
+        generator: torch.Generator | None = None,
+    ) -> MotionOutput:
+        """Generate one motion per prompt.
+
+        Args:
+            prompts: B sentences.
+            lengths: B lengths in frames at 20 fps.
+            num_steps: DDIM steps.
+            guidance: classifier-free guidance scale (1 = no guidance).
+            generator: torch generator for the initial noise (seeded = reproducible).
+
+        Returns:
+            The motions and per-stage timings.
+        """
+        if len(prompts) != len(lengths) or not prompts:
+            raise MotionLCMError(f"need one length per prompt, got {len(prompts)} prompts, {len(lengths)} lengths")
+        if min(lengths) < MIN_FRAMES:
+            raise MotionLCMError(f"lengths must be at least {MIN_FRAMES} frames, got {min(lengths)}")
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        text = self.text_encoder.encode(list(prompts))
+        unconditional = self.text_encoder.encode([UNCONDITIONAL_TEXT]).expand_as(text)
+        timings["text"] = time.perf_counter() - start
+
+        mark = time.perf_counter()
+        config = self.denoiser.config
+        latent = torch.randn(len(prompts), config.latent_tokens, config.latent_dim, generator=generator)
+        self.scheduler.set_timesteps(num_steps)
+        latent = latent * self.scheduler.init_noise_sigma
+        both_text = torch.cat([unconditional, text])
+        for timestep in self.scheduler.timesteps:
+            noise = self.denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(prompts)), both_text)
+            uncond, cond = noise.chunk(2)
+            latent = self.scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
+        timings["denoise"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        frame_counts = torch.tensor(list(lengths))
+        features = self.normalizer.denormalize(self.vae.decode(latent / self.latent_scale, frame_counts))
+        timings["decode"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        joints = recover_joints(features)
+        timings["joints"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - start
+        valid = torch.arange(features.shape[1])[None, :] < frame_counts[:, None]
+        features = features * valid[..., None]
+        return MotionOutput(features.numpy(), joints.numpy(), frame_counts.numpy(), timings)

@@ -1,0 +1,1 @@
+"""Training: typed configs, a generic resumable loop (single process or torchrun DDP), and stages."""

@@ -1,0 +1,121 @@
+"""Typed training configurations, read from and written to JSON.
+
+A stage config file looks like ``{"train": {...}, "model": {...}, <stage fields>}``; unknown keys
+are errors. The subcommand (``motionlcm train vae|teacher|evaluator``) picks the config class: no
+class is ever looked up from a string in a file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TypeVar
+
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.networks.denoiser import DenoiserConfig
+from motionlcm_node.networks.vae import MotionVAEConfig
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings shared by every stage.
+
+    Attributes:
+        data_dir: prepared dataset (HumanML3D layout).
+        out_dir: run folder (checkpoint, log.csv, config.json, exported model/).
+        steps: optimiser steps in total.
+        batch_size: motions per step (per process under DDP).
+        learning_rate: AdamW peak learning rate.
+        weight_decay: AdamW weight decay.
+        warmup_steps: linear warm-up before the cosine decay.
+        grad_clip: gradient-norm clip (0 = off).
+        min_length: shortest clip used, frames at 20 fps.
+        max_length: random crop length cap, frames.
+        seed: random seed (each DDP rank adds its rank).
+        num_threads: torch CPU threads per process (0 = torch default).
+        num_workers: DataLoader worker processes.
+        log_every: steps between CSV log rows.
+        checkpoint_every: steps between checkpoints.
+        device: "cpu", "cuda" or "auto".
+    """
+
+    data_dir: str = "data/bandai"
+    out_dir: str = "runs/stage"
+    steps: int = 1000
+    batch_size: int = 64
+    learning_rate: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    min_length: int = 24
+    max_length: int = 196
+    seed: int = 0
+    num_threads: int = 0
+    num_workers: int = 0
+    log_every: int = 10
+    checkpoint_every: int = 200
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1 or self.learning_rate <= 0:
+            raise MotionLCMError("train: steps, batch_size and learning_rate must be positive")
+        if not 4 <= self.min_length <= self.max_length:
+            raise MotionLCMError("train: need 4 <= min_length <= max_length")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise MotionLCMError(f"train: device must be cpu, cuda or auto, got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class VAEStageConfig:
+    """Motion VAE training: losses are smooth-L1 on features and on recovered joints, plus KL."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    model: MotionVAEConfig = field(default_factory=MotionVAEConfig)
+    feature_weight: float = 1.0
+    joint_weight: float = 1.0
+    kl_weight: float = 1e-4
+
+
+@dataclass(frozen=True)
+class TeacherStageConfig:
+    """Latent diffusion teacher training (epsilon prediction, text dropped with ``text_dropout``)."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    model: DenoiserConfig = field(default_factory=DenoiserConfig)
+    vae_dir: str = "models/vae"
+    text_model: str | None = None
+    text_dropout: float = 0.1
+
+
+def _build(cls: type[T], values: object, where: str) -> T:
+    if not isinstance(values, dict):
+        raise MotionLCMError(f"{where}: expected an object")
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+        raise MotionLCMError(f"{where}: unknown fields {unknown}")
+    kwargs = dict(values)
+    if "train" in kwargs:
+        kwargs["train"] = _build(TrainConfig, kwargs["train"], f"{where}.train")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise MotionLCMError(f"{where}: {error}") from None
+
+
+def load_stage_config(cls: type[T], path: Path, model_cls: type) -> T:
+    """Read a stage config JSON into ``cls`` with its ``model`` field built as ``model_cls``."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise MotionLCMError(f"{path}: cannot read config ({error})") from None
+    if "model" in raw:
+        raw["model"] = _build(model_cls, raw["model"], f"{path}: model")
+    return _build(cls, raw, str(path))
+
+
+def config_to_dict(config: object) -> dict[str, object]:
+    """JSON-serialisable form of a (nested) config dataclass."""
+    return asdict(config)  # type: ignore[call-overload]

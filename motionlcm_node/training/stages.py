@@ -1,0 +1,145 @@
+"""Training stages: what each model minimises and how it is exported.
+
+* ``VAEStage``: smooth-L1 on normalised features + smooth-L1 on recovered joints (metres) + KL,
+  all masked over padding (MLD / MotionLCM recipe).
+* ``TeacherStage``: epsilon prediction on VAE latents (scaled to unit variance) noised by the
+  1000-step DDPM schedule, with the caption replaced by the empty sentence with probability
+  ``text_dropout`` so the teacher also learns the unconditional model for guidance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+from motionlcm_node.data.recovery import recover_joints
+from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
+from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.sampling.schedules import training_scheduler
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.training.checkpoint import export_model
+from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
+from motionlcm_node.training.text_vectors import dataset_text_vectors
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` [B, T, ...] over valid frames (``mask`` [B, T] True = valid)."""
+    weights = mask.to(values.dtype).reshape(*mask.shape, *([1] * (values.ndim - 2)))
+    return (values * weights).sum() / (weights.sum() * values[0, 0].numel()).clamp_min(1.0)
+
+
+def dataset_normalizer(data_dir: str | Path) -> FeatureNormalizer:
+    """The Mean/Std of a prepared dataset as a ``FeatureNormalizer``."""
+    import numpy as np
+
+    root = Path(data_dir)
+    return FeatureNormalizer(
+        torch.from_numpy(np.load(root / "Mean.npy")).float(), torch.from_numpy(np.load(root / "Std.npy")).float()
+    )
+
+
+class VAEStage:
+    """Motion VAE training stage."""
+
+    def __init__(self, config: VAEStageConfig) -> None:
+        self.config = config
+        self.normalizer = dataset_normalizer(config.train.data_dir)
+
+    def build_model(self) -> nn.Module:
+        """A fresh VAE."""
+        return MotionVAE(self.config.model)
+
+    def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Reconstruction (features + joints) and KL terms."""
+        motion, mask, lengths = batch["motion"], batch["mask"], batch["lengths"]
+        reconstruction, mean, log_variance = model(motion, lengths)
+        feature_loss = masked_mean(functional.smooth_l1_loss(reconstruction, motion, reduction="none"), mask)
+        normalizer = self.normalizer.to(motion.device)
+        joints = recover_joints(normalizer.denormalize(reconstruction))
+        target_joints = recover_joints(normalizer.denormalize(motion))
+        joint_loss = masked_mean(functional.smooth_l1_loss(joints, target_joints, reduction="none"), mask)
+        kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
+        c = self.config
+        total = c.feature_weight * feature_loss + c.joint_weight * joint_loss + c.kl_weight * kl
+        return total, {"feature": feature_loss.item(), "joint": joint_loss.item(), "kl": kl.item()}
+
+    def export(self, model: nn.Module, directory: Path) -> None:
+        """Weights, network config and the feature statistics the VAE was trained with."""
+        export_model(model, {"vae": self.config.model.to_dict()}, directory)
+        save_normalizer(self.normalizer, directory / "normalizer.safetensors")
+
+    def config_dict(self) -> dict[str, object]:
+        """The stage configuration."""
+        return config_to_dict(self.config)
+
+
+class TeacherStage:
+    """Latent diffusion teacher training stage (the VAE is frozen)."""
+
+    def __init__(self, config: TeacherStageConfig) -> None:
+        self.config = config
+        self.vae, self.normalizer = load_vae(Path(config.vae_dir))
+        self.vae.requires_grad_(False).eval()
+        if self.vae.config.latent_tokens != config.model.latent_tokens or (
+            self.vae.config.latent_dim != config.model.latent_dim
+        ):
+            raise ValueError("teacher latent size does not match the VAE's")
+        self.text_vectors, self.text_model_id = dataset_text_vectors(config.train.data_dir, config.text_model)
+        self.scheduler = training_scheduler()
+        self.latent_scale = self._measure_latent_scale()
+
+    @torch.no_grad()
+    def _measure_latent_scale(self, batches: int = 8) -> float:
+        """1 / std of the VAE's posterior means over some training crops (unit-variance latents)."""
+        train = self.config.train
+        dataset = HumanML3DDataset(train.data_dir, "train", min_length=train.min_length, max_length=train.max_length)
+        generator = torch.Generator().manual_seed(train.seed)
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_size=train.batch_size, shuffle=True, generator=generator, collate_fn=collate_motion
+        )
+        means = []
+        for index, batch in enumerate(loader):
+            if index >= batches:
+                break
+            means.append(self.vae.encode(batch["motion"], batch["lengths"])[0])
+        return float(1.0 / torch.cat(means).std().clamp_min(1e-6))
+
+    def build_model(self) -> nn.Module:
+        """A fresh denoiser."""
+        return LatentDenoiser(self.config.model)
+
+    def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Epsilon-prediction MSE at uniformly drawn timesteps."""
+        motion, lengths, texts = batch["motion"], batch["lengths"], list(batch["texts"])
+        device = motion.device
+        self.vae.to(device)
+        with torch.no_grad():
+            mean, log_variance = self.vae.encode(motion, lengths)
+            latent = (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * self.latent_scale
+        drop = torch.rand(len(texts)) < self.config.text_dropout
+        texts = [UNCONDITIONAL_TEXT if dropped else text for text, dropped in zip(texts, drop.tolist(), strict=True)]
+        text = self.text_vectors.encode(texts).to(device)
+        noise = torch.randn_like(latent)
+        timesteps = torch.randint(0, self.scheduler.config.num_train_timesteps, (len(texts),), device=device)
+        noisy = self.scheduler.add_noise(latent, noise, timesteps)
+        loss = functional.mse_loss(model(noisy, timesteps, text), noise)
+        return loss, {"mse": loss.item()}
+
+    def export(self, model: nn.Module, directory: Path) -> None:
+        """Weights and config (denoiser sizes, latent scale, text model, VAE folder)."""
+        config = {
+            "denoiser": self.config.model.to_dict(),
+            "latent_scale": self.latent_scale,
+            "text_model": self.text_model_id,
+            "vae_dir": self.config.vae_dir,
+        }
+        export_model(model, config, directory)
+
+    def config_dict(self) -> dict[str, object]:
+        """The stage configuration."""
+        return config_to_dict(self.config)

@@ -1,0 +1,31 @@
+"""Sentence vectors of every caption of a prepared dataset, computed once and cached beside it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from motionlcm_node.data.dataset import parse_text_file
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors, TextEncoder
+
+LOGGER = logging.getLogger(__name__)
+
+
+def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) -> tuple[CachedTextVectors, str]:
+    """Vectors of all captions in ``data_dir/texts`` plus the empty sentence, and the model id.
+
+    The table is cached as ``data_dir/text_vectors/<model id>.safetensors``; only captions missing
+    from the cache are encoded (so adding clips later costs only their captions).
+    """
+    root = Path(data_dir)
+    sentences = {UNCONDITIONAL_TEXT}
+    for path in sorted((root / "texts").glob("*.txt")):
+        sentences.update(caption for caption, _, _ in parse_text_file(path))
+    encoder = TextEncoder(text_model)
+    cache = root / "text_vectors" / f"{encoder.model_id}.safetensors"
+    if cache.is_file():
+        encoder.load_cache(cache)
+    LOGGER.info("encoding %d captions with %s", len(sentences), encoder.model_id)
+    vectors = encoder.encode(sorted(sentences))
+    encoder.save_cache(cache)
+    return CachedTextVectors(dict(zip(sorted(sentences), vectors, strict=True))), encoder.model_id

@@ -1,0 +1,127 @@
+"""Training stages and the loop on the committed clips: resume, export, DDP, configs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from motionlcm_node.cli.main import main
+from motionlcm_node.model_store import load_teacher, load_vae
+from motionlcm_node.networks.vae import MotionVAEConfig
+from motionlcm_node.training.config import VAEStageConfig, load_stage_config
+
+TINY_TRAIN = {"steps": 3, "batch_size": 4, "min_length": 16, "max_length": 32, "warmup_steps": 1,
+              "num_threads": 1, "log_every": 1, "checkpoint_every": 2}  # fmt: skip
+TINY_VAE = {"latent_tokens": 2, "latent_dim": 4, "width": 32, "heads": 2, "ff_width": 64, "num_layers": 3,
+            "temporal_patch": 4}  # fmt: skip
+
+
+def write_config(path: Path, data: Path, out: Path, **extra: object) -> Path:
+    path.write_text(json.dumps({"train": {**TINY_TRAIN, "data_dir": str(data), "out_dir": str(out)}, **extra}))
+    return path
+
+
+def read_log(run: Path) -> list[dict[str, str]]:
+    with (run / "log.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_vae_trains_checkpoints_resumes_and_exports(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    run = tmp_path / "vae"
+    config = write_config(tmp_path / "vae.json", prepared_fixture_dataset, run, model=TINY_VAE)
+    assert main(["train", "vae", "--config", str(config)]) == 0
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 3
+    assert [row["step"] for row in read_log(run)] == ["1", "2", "3"]
+    assert {"feature", "joint", "kl"} <= set(read_log(run)[0])
+    # Resume: continue the same run to 5 steps.
+    assert main(["train", "vae", "--config", str(config), "--steps", "5"]) == 0
+    assert [row["step"] for row in read_log(run)] == ["1", "2", "3", "4", "5"]
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 5
+    vae, normalizer = load_vae(run / "model")
+    assert vae.config == MotionVAEConfig.from_dict(TINY_VAE)
+    assert normalizer.mean.shape == (263,)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["train"]["steps"] == 5 and saved["kl_weight"] == 1e-4
+
+
+def test_vae_loss_decreases_on_a_fixed_batch(prepared_fixture_dataset: Path) -> None:
+    from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+    from motionlcm_node.training.config import TrainConfig
+    from motionlcm_node.training.stages import VAEStage
+
+    torch.manual_seed(0)
+    stage = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)), MotionVAEConfig(**TINY_VAE)))
+    dataset = HumanML3DDataset(prepared_fixture_dataset, "train", min_length=16, max_length=32)
+    batch = collate_motion([dataset[i] for i in range(4)])
+    model = stage.build_model()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(25):
+        loss, _ = stage.loss(model, batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_teacher_and_evaluator_stages_train_on_cached_sentence_vectors(
+    prepared_fixture_dataset: Path, tmp_path: Path
+) -> None:
+    vae_run = tmp_path / "vae"
+    vae_config = write_config(tmp_path / "vae.json", prepared_fixture_dataset, vae_run, model=TINY_VAE)
+    assert main(["train", "vae", "--config", str(vae_config)]) == 0
+    teacher_model = {"latent_tokens": 2, "latent_dim": 4, "width": 32, "heads": 2, "ff_width": 64, "num_layers": 3}
+    teacher_config = write_config(
+        tmp_path / "teacher.json", prepared_fixture_dataset, tmp_path / "teacher",
+        model=teacher_model, vae_dir=str(vae_run / "model"),
+    )  # fmt: skip
+    assert main(["train", "teacher", "--config", str(teacher_config)]) == 0
+    bundle = load_teacher(tmp_path / "teacher" / "model")
+    assert bundle.latent_scale > 0 and bundle.text_model.startswith("model-")
+    assert (prepared_fixture_dataset / "text_vectors").is_dir()  # cached for later stages
+    evaluator_model = {"latent_dim": 16, "width": 32, "num_layers": 1, "num_heads": 2, "ff_dim": 64,
+                       "text_hidden_dim": 32}  # fmt: skip
+    evaluator_config = write_config(
+        tmp_path / "evaluator.json", prepared_fixture_dataset, tmp_path / "evaluator", model=evaluator_model
+    )
+    assert main(["train", "evaluator", "--config", str(evaluator_config)]) == 0
+    assert "batch_top1" in read_log(tmp_path / "evaluator")[0]
+
+
+def test_ddp_on_cpu_with_two_processes(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    run = tmp_path / "ddp"
+    config = write_config(tmp_path / "vae.json", prepared_fixture_dataset, run, model=TINY_VAE)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "motionlcm_node.cli.main", "train", "vae", "--config", str(config)]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 3
+    assert (run / "model" / "model.safetensors").is_file()
+    assert len(read_log(run)) == 3  # only rank 0 logs
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"train": {"steps": 0}}, "positive"),
+        ({"train": {"stpes": 3}}, "unknown fields"),
+        ({"model": {"num_layers": 4}}, "odd"),
+        ({"kl": 1}, "unknown fields"),
+    ],
+)
+def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    assert main(["train", "vae", "--config", str(path)]) == 2
+    assert message in capsys.readouterr().err
+    with pytest.raises(Exception, match=message):
+        load_stage_config(VAEStageConfig, path, MotionVAEConfig)
