@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.evaluation.evaluator import EvaluatorConfig, MotionTextEvaluator
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
 from motionlcm_node.training.checkpoint import load_weights
@@ -77,3 +78,21 @@ def load_teacher(directory: Path) -> TeacherBundle:
     return TeacherBundle(
         denoiser.eval(), float(config["latent_scale"]), str(config["text_model"]), str(config["vae_dir"])
     )
+
+
+@dataclass
+class EvaluatorBundle:
+    """A loaded text-motion evaluator with the feature statistics and text model it was trained with."""
+
+    model: MotionTextEvaluator
+    normalizer: FeatureNormalizer
+    text_model: str
+
+
+def load_evaluator(directory: Path) -> EvaluatorBundle:
+    """The evaluator in ``directory`` (eval mode)."""
+    config = _read_config(directory)
+    model = MotionTextEvaluator(EvaluatorConfig.from_dict(config["evaluator"]))
+    load_weights(model, directory / "model.safetensors")
+    stats = load_file(str(directory / "normalizer.safetensors"))
+    return EvaluatorBundle(model.eval(), FeatureNormalizer(stats["mean"], stats["std"]), str(config["text_model"]))

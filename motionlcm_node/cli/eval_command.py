@@ -1,0 +1,95 @@
+"""``motionlcm eval``: the quality table of the shipped models on the test split (markdown + JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+from motionlcm_node.errors import MotionLCMError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``eval`` command."""
+    evaluate = subparsers.add_parser("eval", help="metrics of real data, VAE and teacher on the test split")
+    evaluate.add_argument("--data", type=Path, default=Path("data/bandai"), help="prepared dataset")
+    evaluate.add_argument("--models", type=Path, default=Path("models"), help="folder with evaluator/, vae/, teacher/")
+    evaluate.add_argument("--out", type=Path, default=None, help="write the markdown table here (and .json beside)")
+    evaluate.add_argument("--repeats", type=int, default=3, help="independent repeats for the 95%% intervals")
+    evaluate.add_argument("--steps", type=int, default=50, help="teacher DDIM steps")
+    evaluate.add_argument("--guidance", type=float, default=7.5, help="teacher classifier-free guidance scale")
+    evaluate.add_argument("--timing-sentences", type=int, default=10, help="sentences timed at batch 1")
+    evaluate.add_argument("--pool-size", type=int, default=32, help="R-precision pool size")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.set_defaults(handler=run_eval)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Handler of ``motionlcm eval``."""
+    import torch
+
+    from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence
+    from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae
+    from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
+    from motionlcm_node.sampling.schedules import ddim_scheduler
+    from motionlcm_node.text_encoder import TextEncoder
+
+    if args.repeats < 1 or args.steps < 1:
+        raise MotionLCMError("--repeats and --steps must be at least 1")
+    if not (args.models / "evaluator").is_dir():
+        raise MotionLCMError(f"no evaluator in {args.models / 'evaluator'}: train one with `motionlcm train evaluator`")
+    evaluator = load_evaluator(args.models / "evaluator")
+    text_encoder = TextEncoder()
+    if text_encoder.model_id != evaluator.text_model:
+        raise MotionLCMError(f"evaluator was trained with {evaluator.text_model}, not {text_encoder.model_id}")
+    vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
+    teachers, extra = {}, {}
+    if vae is not None and (args.models / "teacher").is_dir():
+        bundle = load_teacher(args.models / "teacher")
+        pipeline = LatentDiffusionPipeline(
+            vae[0], bundle.denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler()
+        )
+        name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
+
+        def generate(prompts: list[str], lengths: list[int], generator: torch.Generator) -> torch.Tensor:
+            chunks = []
+            for start in range(0, len(prompts), 128):
+                output = pipeline(
+                    prompts[start : start + 128], lengths[start : start + 128], args.steps, args.guidance, generator
+                )
+                chunks.append(
+                    torch.nn.functional.pad(
+                        torch.from_numpy(output.features), (0, 0, 0, max(lengths) - output.features.shape[1])
+                    )
+                )
+            return torch.cat(chunks)
+
+        teachers[name] = generate
+        timing_pipeline = LatentDiffusionPipeline(
+            vae[0], bundle.denoiser, TextEncoder(), vae[1], bundle.latent_scale, ddim_scheduler()
+        )
+        prompts = [f"a person does motion number {k}" for k in range(args.timing_sentences)]
+        seconds = time_per_sentence(timing_pipeline, prompts, num_steps=args.steps, guidance=args.guidance)
+        extra[name] = {"s / sentence (batch 1, 196 frames)": f"{seconds:.3f}"}
+    with torch.no_grad():
+        rows = evaluate(
+            args.data,
+            evaluator,
+            text_encoder,
+            vae,
+            teachers,
+            repeats=args.repeats,
+            seed=args.seed,
+            pool_size=args.pool_size,
+        )
+    table = markdown_table(rows, extra)
+    machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads"
+    print(table)
+    print(f"\n{args.repeats} repeats on {args.data}/test.txt; machine: {machine}")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table + "\n")
+        summary = {row.name: row.summary() for row in rows}
+        args.out.with_suffix(".json").write_text(json.dumps({"rows": summary, "extra": extra}, indent=2) + "\n")
+    return 0
