@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import imageio.v2 as imageio
+import numpy as np
 
 from motionlcm_node.cli.main import main
 from tests.conftest import BANDAI_FIXTURES
@@ -13,7 +14,8 @@ from tests.conftest import BANDAI_FIXTURES
 
 def test_demo_prepares_renders_and_summarises(tmp_path: Path, capsys) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--input", str(BANDAI_FIXTURES), "--out", str(out), "--clips", "3"]) == 0
+    args = ["demo", "--input", str(BANDAI_FIXTURES), "--out", str(out), "--clips", "3", "--robot-video-size", "96x64"]
+    assert main(args) == 0
     summary = json.loads((out / "demo.json").read_text())
     assert summary["clips_converted"] == 3
     assert "wave" in summary["clip"] and "left hand" in summary["caption"]
@@ -21,6 +23,12 @@ def test_demo_prepares_renders_and_summarises(tmp_path: Path, capsys) -> None:
     assert len(frames) > 10
     assert imageio.imread(summary["contact_sheet"]).ndim == 3
     assert summary["caption"] in capsys.readouterr().out
+    robot = summary["robot"]
+    assert robot["robot"] == "g1" and robot["rate_hz"] == 50.0
+    assert robot["joint_limit_violations"] == 0 and robot["velocity_limit_violations"] == 0
+    trajectory = np.load(robot["trajectory"])
+    assert np.all(np.isfinite(trajectory["joint_positions"])) and trajectory["joint_positions"].shape[1] == 29
+    assert Path(robot["video"]).stat().st_size > 0
 
 
 def test_demo_rejects_missing_input(tmp_path: Path, capsys) -> None:

@@ -2,8 +2,9 @@
 
 Until the text-to-motion model lands, the demo prepares a slice of the Bandai-Namco data (or, where
 that data is absent, the clips committed under ``tests/fixtures/bandai``), renders one captioned
-clip as a stick-figure animation, writes a contact sheet of several clips, and summarises what it
-did in ``demo.json``.
+clip as a stick-figure animation, retargets it onto a robot (Unitree G1 by default: a joint
+trajectory ``robot_trajectory.npz`` and a video ``robot.mp4`` of the robot beside the human),
+writes a contact sheet of several clips, and summarises what it did in ``demo.json``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlcm_node.cli.retarget_command import add_robot_arguments, write_robot_outputs
 from motionlcm_node.errors import MotionLCMError
 
 LOGGER = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--clips", type=int, default=40, help="clips to prepare (spread over the corpus)")
     demo.add_argument("--format", choices=("gif", "mp4"), default="gif", help="animation format")
+    add_robot_arguments(demo, default_robot="g1")
     demo.set_defaults(handler=run_demo)
 
 
@@ -84,6 +87,7 @@ def run_demo(args: argparse.Namespace) -> int:
         args.out / "contact_sheet.png",
         titles=sheet_names,
     )
+    robot = write_robot_outputs(joints, 20.0, args, args.out)
     summary = {
         "input": str(source),
         "prepared": str(data_dir),
@@ -94,11 +98,16 @@ def run_demo(args: argparse.Namespace) -> int:
         "caption": caption,
         "animation": str(animation),
         "contact_sheet": str(sheet),
+        "robot": None
+        if robot is None
+        else {"trajectory": str(robot.trajectory), "video": str(robot.video), **robot.summary},
         "seconds": round(time.perf_counter() - start, 2),
     }
     (args.out / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"prepared {report.converted} clips into {data_dir} ({len(report.skipped)} skipped)")
     print(f'"{caption}" -> {animation}')
     print(f"contact sheet -> {sheet}")
+    if robot is not None:
+        print(f"{args.robot} joint trajectory at {args.robot_rate:g} Hz -> {robot.trajectory}; video -> {robot.video}")
     print(f"summary -> {args.out / 'demo.json'} ({summary['seconds']} s)")
     return 0
