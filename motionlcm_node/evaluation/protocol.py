@@ -148,7 +148,11 @@ def evaluate(
             joints = _score(
                 rows["VAE reconstruction"], evaluator, reconstruction, draw, text_emb, real_emb, generator, pool_size
             )
-            rows["VAE reconstruction"].add("MPJPE (m)", metrics.mpjpe(joints, target_joints, draw.mask))
+            # MPJPE as MLD reports it: joints relative to the pelvis in every frame; the global error
+            # (which also counts integrated root drift) is kept beside it.
+            relative, target_relative = joints - joints[..., :1, :], target_joints - target_joints[..., :1, :]
+            rows["VAE reconstruction"].add("MPJPE (m)", metrics.mpjpe(relative, target_relative, draw.mask))
+            rows["VAE reconstruction"].add("Global MPJPE (m)", metrics.mpjpe(joints, target_joints, draw.mask))
         for name, generate in teachers.items():
             noise = torch.Generator().manual_seed(seed + repeat)
             features = torch.as_tensor(generate(draw.texts, draw.lengths.tolist(), noise), dtype=torch.float32)
@@ -170,7 +174,8 @@ def time_per_sentence(pipeline: LatentDiffusionPipeline, prompts: list[str], **k
 
 def markdown_table(rows: list[SourceRow], extra: dict[str, dict[str, str]] | None = None) -> str:
     """Rows as a markdown table: ``mean ± interval`` per metric; ``extra`` adds columns per row."""
-    columns = ["FID", "R@1", "R@2", "R@3", "MM-Dist", "Diversity", "Foot skating", "Jitter (m/s^3)", "MPJPE (m)"]
+    columns = ["FID", "R@1", "R@2", "R@3", "MM-Dist", "Diversity", "Foot skating", "Jitter (m/s^3)", "MPJPE (m)",
+               "Global MPJPE (m)"]  # fmt: skip
     extra_columns = sorted({c for values in (extra or {}).values() for c in values})
     header = "| source | " + " | ".join(columns + extra_columns) + " |"
     lines = [header, "|---" * (1 + len(columns) + len(extra_columns)) + "|"]
