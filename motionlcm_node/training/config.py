@@ -81,13 +81,18 @@ class VAEStageConfig:
 
 @dataclass(frozen=True)
 class TeacherStageConfig:
-    """Latent diffusion teacher training (epsilon prediction, text dropped with ``text_dropout``)."""
+    """Latent diffusion teacher training (epsilon prediction, text dropped with ``text_dropout``).
+
+    The frozen VAE encodes ``bank_crops_per_clip`` random crops of every training clip once
+    (``latent_bank.py``); steps sample latents from that bank.
+    """
 
     train: TrainConfig = field(default_factory=TrainConfig)
     model: DenoiserConfig = field(default_factory=DenoiserConfig)
     vae_dir: str = "models/vae"
     text_model: str | None = None
     text_dropout: float = 0.1
+    bank_crops_per_clip: int = 8
 
 
 def _build(cls: type[T], values: object, where: str) -> T:

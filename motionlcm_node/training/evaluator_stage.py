@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import Dataset
 
 from motionlcm_node.evaluation.evaluator import EvaluatorConfig, MotionTextEvaluator
 from motionlcm_node.model_store import save_normalizer
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TrainConfig, config_to_dict
+from motionlcm_node.training.loop import motion_text_dataset
 from motionlcm_node.training.stages import dataset_normalizer
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
@@ -33,6 +36,10 @@ class EvaluatorStage:
         self.config = config
         self.normalizer = dataset_normalizer(config.train.data_dir)
         self.text_vectors, self.text_model_id = dataset_text_vectors(config.train.data_dir, config.text_model)
+
+    def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
+        """Motion-text pairs of the train split."""
+        return motion_text_dataset(self.config.train)
 
     def build_model(self) -> nn.Module:
         """A fresh evaluator."""

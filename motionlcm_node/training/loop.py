@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +24,7 @@ import torch.distributed as dist
 from diffusers.optimization import get_cosine_schedule_with_warmup
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
@@ -35,6 +36,9 @@ LOGGER = logging.getLogger(__name__)
 
 class Stage(Protocol):
     """What a training stage provides to the loop."""
+
+    def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
+        """The training items and the function that batches them."""
 
     def build_model(self) -> nn.Module:
         """The trainable network."""
@@ -83,6 +87,12 @@ def move_batch(batch: dict[str, object], device: torch.device) -> dict[str, obje
     return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 
+def motion_text_dataset(config: TrainConfig) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
+    """The train split of ``config.data_dir`` as motion-text pairs, with ``collate_motion``."""
+    dataset = HumanML3DDataset(config.data_dir, "train", min_length=config.min_length, max_length=config.max_length)
+    return dataset, collate_motion
+
+
 def train(stage: Stage, config: TrainConfig, resume: bool = True, progress: bool = True) -> Path:
     """Train a stage to ``config.steps`` steps, resuming from the run folder's checkpoint if asked.
 
@@ -95,13 +105,13 @@ def train(stage: Stage, config: TrainConfig, resume: bool = True, progress: bool
     torch.manual_seed(config.seed + context.rank)
     run = Path(config.out_dir)
     checkpoint = run / "checkpoint"
-    dataset = HumanML3DDataset(config.data_dir, "train", min_length=config.min_length, max_length=config.max_length)
+    dataset, collate = stage.build_dataset()
     if context.world_size > 1:
         sampler = DistributedSampler(dataset, context.world_size, context.rank, seed=config.seed)
     else:
         sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(config.seed))
     loader = DataLoader(
-        dataset, config.batch_size, sampler=sampler, collate_fn=collate_motion, drop_last=True,
+        dataset, config.batch_size, sampler=sampler, collate_fn=collate, drop_last=True,
         num_workers=config.num_workers,
     )  # fmt: skip
     if len(loader) == 0:

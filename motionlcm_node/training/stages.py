@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional
+from torch.utils.data import Dataset
 
-from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+from motionlcm_node.data.dataset import HumanML3DDataset
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
@@ -24,6 +27,8 @@ from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
+from motionlcm_node.training.latent_bank import LatentBank, collate_latents
+from motionlcm_node.training.loop import motion_text_dataset
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
 
@@ -49,6 +54,10 @@ class VAEStage:
     def __init__(self, config: VAEStageConfig) -> None:
         self.config = config
         self.normalizer = dataset_normalizer(config.train.data_dir)
+
+    def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
+        """Motion-text pairs of the train split."""
+        return motion_text_dataset(self.config.train)
 
     def build_model(self) -> nn.Module:
         """A fresh VAE."""
@@ -91,23 +100,24 @@ class TeacherStage:
             raise ValueError("teacher latent size does not match the VAE's")
         self.text_vectors, self.text_model_id = dataset_text_vectors(config.train.data_dir, config.text_model)
         self.scheduler = training_scheduler()
-        self.latent_scale = self._measure_latent_scale()
+        self.bank = self._load_or_encode_bank()
+        # Unit-variance latents for the diffusion: 1 / std of the posterior means over the bank.
+        self.latent_scale = float(1.0 / self.bank.means.std().clamp_min(1e-6))
 
-    @torch.no_grad()
-    def _measure_latent_scale(self, batches: int = 8) -> float:
-        """1 / std of the VAE's posterior means over some training crops (unit-variance latents)."""
+    def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
+        """The latent bank of the train split (encoded once, reused when the run resumes)."""
+        return self.bank, collate_latents
+
+    def _load_or_encode_bank(self) -> LatentBank:
         train = self.config.train
+        vae_digest = hashlib.sha256((Path(self.config.vae_dir) / "model.safetensors").read_bytes()).hexdigest()[:12]
+        path = Path(train.out_dir) / f"latent_bank_{vae_digest}_{self.config.bank_crops_per_clip}.safetensors"
+        if path.is_file():
+            return LatentBank.load(path)
         dataset = HumanML3DDataset(train.data_dir, "train", min_length=train.min_length, max_length=train.max_length)
-        generator = torch.Generator().manual_seed(train.seed)
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_size=train.batch_size, shuffle=True, generator=generator, collate_fn=collate_motion
-        )
-        means = []
-        for index, batch in enumerate(loader):
-            if index >= batches:
-                break
-            means.append(self.vae.encode(batch["motion"], batch["lengths"])[0])
-        return float(1.0 / torch.cat(means).std().clamp_min(1e-6))
+        bank = LatentBank.encode(self.vae, dataset, self.config.bank_crops_per_clip, train.seed)
+        bank.save(path)
+        return bank
 
     def build_model(self) -> nn.Module:
         """A fresh denoiser."""
@@ -115,12 +125,9 @@ class TeacherStage:
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """Epsilon-prediction MSE at uniformly drawn timesteps."""
-        motion, lengths, texts = batch["motion"], batch["lengths"], list(batch["texts"])
-        device = motion.device
-        self.vae.to(device)
-        with torch.no_grad():
-            mean, log_variance = self.vae.encode(motion, lengths)
-            latent = (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * self.latent_scale
+        mean, log_variance, texts = batch["mean"], batch["log_variance"], list(batch["texts"])
+        device = mean.device
+        latent = (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * self.latent_scale
         drop = torch.rand(len(texts)) < self.config.text_dropout
         texts = [UNCONDITIONAL_TEXT if dropped else text for text, dropped in zip(texts, drop.tolist(), strict=True)]
         text = self.text_vectors.encode(texts).to(device)
