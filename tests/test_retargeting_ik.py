@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 
 from retargeting.ik import IKSolver, solve_ik
 from retargeting.robot_model import RobotModel, load_robot
+from tests.retargeting_helpers import random_configuration
 
 
 @pytest.fixture(scope="module", params=["g1", "talos"])
@@ -16,18 +17,10 @@ def robot(request) -> RobotModel:
     return load_robot(request.param)
 
 
-def _random_configuration(robot: RobotModel, rng: np.random.Generator, spread: float) -> np.ndarray:
-    q = robot.reference_q.copy()
-    q[:3] += rng.uniform(-0.5, 0.5, 3)
-    q[3:7] = pin.Quaternion(pin.rpy.rpyToMatrix(*rng.uniform(-0.3, 0.3, 2), rng.uniform(-np.pi, np.pi))).coeffs()
-    q[7:] = np.clip(q[7:] + rng.uniform(-spread, spread, robot.nq - 7), robot.lower, robot.upper)
-    return q
-
-
 def test_converges_on_reachable_poses(robot):
     rng = np.random.default_rng(7)
     for _ in range(5):
-        goal = _random_configuration(robot, rng, spread=0.4)
+        goal = random_configuration(robot, rng, spread=0.4)
         positions, rotations = robot.keypoint_poses(goal)
         start = robot.reference_q.copy()
         start[:7] = goal[:7]  # base near the pelvis target, as the pipeline does

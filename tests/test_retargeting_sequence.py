@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import pinocchio as pin
 import pytest
 
 from retargeting.robot_model import RobotModel, load_robot
 from retargeting.scaling import KeypointTargets
 from retargeting.sequence import cold_start, initial_configuration, keypoint_depths, solve_sequence
+from tests.retargeting_helpers import random_configuration
 
 
 @pytest.fixture(scope="module", params=["g1", "talos"])
 def robot(request) -> RobotModel:
     return load_robot(request.param)
-
-
-def _random_configuration(robot: RobotModel, rng: np.random.Generator, spread: float) -> np.ndarray:
-    q = robot.reference_q.copy()
-    q[:3] += rng.uniform(-0.5, 0.5, 3)
-    q[3:7] = pin.Quaternion(pin.rpy.rpyToMatrix(*rng.uniform(-0.3, 0.3, 2), rng.uniform(-np.pi, np.pi))).coeffs()
-    q[7:] = np.clip(q[7:] + rng.uniform(-spread, spread, robot.nq - 7), robot.lower, robot.upper)
-    return q
 
 
 def _targets_from(robot: RobotModel, configurations: np.ndarray, fps: float = 20.0) -> KeypointTargets:
@@ -65,7 +57,7 @@ def test_nan_targets_never_produce_nan(robot):
 
 def test_teleporting_targets_respect_velocity_limits_between_frames(robot):
     rng = np.random.default_rng(11)
-    goal = np.array([_random_configuration(robot, rng, spread=1.5) for _ in range(8)])
+    goal = np.array([random_configuration(robot, rng, spread=1.5) for _ in range(8)])
     goal[4:, :3] += 50.0  # the whole body jumps 50 m
     solution = solve_sequence(robot, _targets_from(robot, goal))
     steps = np.abs(np.diff(solution[:, 7:], axis=0))
@@ -75,7 +67,7 @@ def test_teleporting_targets_respect_velocity_limits_between_frames(robot):
 
 def test_cold_start_reaches_a_bent_pose_from_the_reference_posture(robot):
     rng = np.random.default_rng(21)
-    goal = np.array([_random_configuration(robot, rng, spread=0.8)])
+    goal = np.array([random_configuration(robot, rng, spread=0.8)])
     targets = _targets_from(robot, goal)
     q = cold_start(robot, targets, 0, robot.clamp(initial_configuration(robot, targets)), 120)
     error = np.linalg.norm(robot.keypoint_poses(q)[0] - targets.positions[0], axis=-1)

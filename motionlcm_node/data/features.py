@@ -32,13 +32,12 @@ from itertools import pairwise
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
+from scipy.spatial.transform import Rotation
 
 from motionlcm_node.data import smpl
 from motionlcm_node.data.rotations import (
     heading_angle,
     quaternion_between,
-    quaternion_conjugate,
-    quaternion_multiply,
     quaternion_to_6d,
     rotate_about_y,
     wrap_angle,
@@ -163,12 +162,12 @@ def fit_local_rotations(joints: np.ndarray, root_angles: np.ndarray) -> np.ndarr
     root = yaw_quaternion(root_angles)
     local[:, 0] = root
     for chain in smpl.KINEMATIC_CHAINS:
-        accumulated = root
+        parent_to_world = Rotation.from_quat(root)
         for parent, child in pairwise(chain):
             rest = np.broadcast_to(smpl.REST_DIRECTIONS[child], joints[:, child].shape)
-            swing = quaternion_between(rest, joints[:, child] - joints[:, parent])
-            local[:, child] = quaternion_multiply(quaternion_conjugate(accumulated), swing)
-            accumulated = quaternion_multiply(accumulated, local[:, child])
+            swing = Rotation.from_quat(quaternion_between(rest, joints[:, child] - joints[:, parent]))
+            local[:, child] = (parent_to_world.inv() * swing).as_quat()
+            parent_to_world = swing  # parent_to_world * local == swing by construction
     return local
 
 

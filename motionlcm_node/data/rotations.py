@@ -67,33 +67,6 @@ def yaw_quaternion(angles: np.ndarray) -> np.ndarray:
     return np.stack([zeros, np.sin(half), zeros, np.cos(half)], axis=-1)
 
 
-def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product ``a * b`` of scalar-last quaternions (broadcasting over leading axes)."""
-    ax, ay, az, aw = np.moveaxis(a, -1, 0)
-    bx, by, bz, bw = np.moveaxis(b, -1, 0)
-    return np.stack(
-        [
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz,
-        ],
-        axis=-1,
-    )
-
-
-def quaternion_conjugate(q: np.ndarray) -> np.ndarray:
-    """Inverse of unit quaternions (x, y, z, w)."""
-    return q * np.array([-1.0, -1.0, -1.0, 1.0])
-
-
-def quaternion_rotate(q: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Rotate [..., 3] vectors by [..., 4] unit quaternions (broadcasting)."""
-    q_vec, q_w = q[..., :3], q[..., 3:]
-    t = 2.0 * np.cross(q_vec, vectors)
-    return vectors + q_w * t + np.cross(q_vec, t)
-
-
 def quaternion_to_6d(q: np.ndarray) -> np.ndarray:
     """Continuous 6D rotation representation: the first two columns of the rotation matrix.
 

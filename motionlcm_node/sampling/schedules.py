@@ -14,27 +14,22 @@ BETA_START = 0.00085
 BETA_END = 0.012
 
 
+#: The noise schedule shared by training and sampling.
+_SCHEDULE = {
+    "num_train_timesteps": NUM_TRAIN_TIMESTEPS,
+    "beta_start": BETA_START,
+    "beta_end": BETA_END,
+    "beta_schedule": "scaled_linear",
+    "prediction_type": "epsilon",
+    "clip_sample": False,
+}
+
+
 def training_scheduler() -> DDPMScheduler:
     """The forward-noising schedule used to train the teacher."""
-    return DDPMScheduler(
-        num_train_timesteps=NUM_TRAIN_TIMESTEPS,
-        beta_start=BETA_START,
-        beta_end=BETA_END,
-        beta_schedule="scaled_linear",
-        prediction_type="epsilon",
-        clip_sample=False,
-    )
+    return DDPMScheduler(**_SCHEDULE)
 
 
 def ddim_scheduler() -> DDIMScheduler:
     """The deterministic DDIM sampler for the teacher (eta = 0)."""
-    return DDIMScheduler(
-        num_train_timesteps=NUM_TRAIN_TIMESTEPS,
-        beta_start=BETA_START,
-        beta_end=BETA_END,
-        beta_schedule="scaled_linear",
-        prediction_type="epsilon",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
+    return DDIMScheduler(**_SCHEDULE, set_alpha_to_one=False, steps_offset=1)
