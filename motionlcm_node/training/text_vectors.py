@@ -25,7 +25,7 @@ def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) ->
     cache = root / "text_vectors" / f"{encoder.model_id}.safetensors"
     if cache.is_file():
         encoder.load_cache(cache)
-    LOGGER.info("encoding %d captions with %s", len(sentences), encoder.model_id)
+    LOGGER.info("sentence vectors of %d captions (%s; cached ones are reused)", len(sentences), encoder.model_id)
     vectors = encoder.encode(sorted(sentences))
     encoder.save_cache(cache)
     return CachedTextVectors(dict(zip(sorted(sentences), vectors, strict=True))), encoder.model_id
