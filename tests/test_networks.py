@@ -16,10 +16,11 @@ TINY_VAE = MotionVAEConfig(latent_tokens=2, latent_dim=4, width=32, heads=2, ff_
 TINY_DENOISER = DenoiserConfig(latent_tokens=2, latent_dim=4, text_dim=8, width=32, heads=2, ff_width=64, num_layers=3)
 
 
-@pytest.mark.parametrize("patch", [1, 4])
-def test_vae_shapes_and_padding_invariance(patch: int) -> None:
+@pytest.mark.parametrize(("patch", "smoothing"), [(1, 0), (4, 0), (4, 5)])
+def test_vae_shapes_and_padding_invariance(patch: int, smoothing: int) -> None:
     torch.manual_seed(0)
-    vae = MotionVAE(MotionVAEConfig(**{**TINY_VAE.to_dict(), "temporal_patch": patch})).eval()
+    config = MotionVAEConfig(**{**TINY_VAE.to_dict(), "temporal_patch": patch, "smoothing_kernel": smoothing})
+    vae = MotionVAE(config).eval()
     motion = torch.randn(2, 30, 263)
     lengths = torch.tensor([30, 17])
     mean, log_variance = vae.encode(motion, lengths)
@@ -58,6 +59,8 @@ def test_vae_config_validation() -> None:
         MotionVAEConfig(num_layers=4)
     with pytest.raises(ValueError, match="divisible"):
         MotionVAEConfig(width=30, heads=4)
+    with pytest.raises(ValueError, match="odd"):
+        MotionVAEConfig(smoothing_kernel=4)
     with pytest.raises(TypeError):
         MotionVAEConfig.from_dict({"widht": 3})
 

@@ -36,6 +36,8 @@ class MotionVAEConfig:
         num_layers: layers per SkipTransformer (odd).
         dropout: dropout probability.
         temporal_patch: frames grouped into one token (1 = one token per frame).
+        smoothing_kernel: kernel (frames, odd) of a residual two-layer temporal convolution on the
+            decoded frames that removes steps at token boundaries (0 = off).
     """
 
     feature_dim: int = FEATURE_DIM
@@ -47,6 +49,7 @@ class MotionVAEConfig:
     num_layers: int = 9
     dropout: float = 0.1
     temporal_patch: int = 1
+    smoothing_kernel: int = 0
 
     def __post_init__(self) -> None:
         if self.width % self.heads:
@@ -55,6 +58,8 @@ class MotionVAEConfig:
             raise ValueError(f"num_layers must be odd, got {self.num_layers}")
         if min(self.latent_tokens, self.latent_dim, self.temporal_patch, self.feature_dim) < 1:
             raise ValueError("sizes must be positive")
+        if self.smoothing_kernel < 0 or (self.smoothing_kernel and self.smoothing_kernel % 2 == 0):
+            raise ValueError(f"smoothing_kernel must be 0 or odd, got {self.smoothing_kernel}")
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable form."""
@@ -90,6 +95,13 @@ class MotionVAE(nn.Module):
         self.latent_input = nn.Linear(c.latent_dim, c.width)
         self.decoder = SkipTransformer(c.width, c.heads, c.ff_width, c.num_layers, c.dropout, cross_attention=True)
         self.decoder_output = nn.Linear(c.width, c.feature_dim * c.temporal_patch)
+        self.smoothing: nn.ModuleList | None = None
+        if c.smoothing_kernel:
+            pad = c.smoothing_kernel // 2
+            self.smoothing = nn.ModuleList(
+                [nn.Conv1d(c.feature_dim, c.width, c.smoothing_kernel, padding=pad),
+                 nn.Conv1d(c.width, c.feature_dim, c.smoothing_kernel, padding=pad)]
+            )  # fmt: skip
 
     def _group(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Zero the padding, pad T to a multiple of the patch and group frames into tokens."""
@@ -143,7 +155,14 @@ class MotionVAE(nn.Module):
         queries = sinusoidal_positions(groups, width, latent.device).expand(latent.shape[0], -1, -1)
         h = self.decoder(queries, padding_mask(token_lengths, groups), memory=memory)
         out = self.decoder_output(h).reshape(latent.shape[0], groups * patch, -1)[:, :frames]
-        return out.masked_fill(padding_mask(lengths, frames)[..., None], 0.0)
+        padding = padding_mask(lengths, frames)[..., None]
+        out = out.masked_fill(padding, 0.0)
+        if self.smoothing is not None:
+            # Padding is zeroed before each convolution, so valid frames never see padded values.
+            hidden = nn.functional.gelu(self.smoothing[0](out.transpose(1, 2))).transpose(1, 2)
+            hidden = hidden.masked_fill(padding, 0.0)
+            out = (out + self.smoothing[1](hidden.transpose(1, 2)).transpose(1, 2)).masked_fill(padding, 0.0)
+        return out
 
     def forward(
         self, features: torch.Tensor, lengths: torch.Tensor, sample: bool = True
