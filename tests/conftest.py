@@ -40,6 +40,22 @@ def prepared_fixture_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def g1():
+    """The Unitree G1 robot model (loaded once)."""
+    from retargeting.robot_model import load_robot
+
+    return load_robot("g1")
+
+
+@pytest.fixture(scope="session")
+def talos():
+    """The Talos robot model (loaded once)."""
+    from retargeting.robot_model import load_robot
+
+    return load_robot("talos")
+
+
 @pytest.fixture()
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)

@@ -10,14 +10,8 @@ import pytest
 
 from retargeting.metrics import evaluate, keypoint_errors
 from retargeting.pipeline import retarget
-from retargeting.robot_model import RobotModel, load_robot
 
 CLIP = Path(__file__).parent / "fixtures" / "joints" / "dataset-1_walk_normal_002.npy"
-
-
-@pytest.fixture(scope="module")
-def g1() -> RobotModel:
-    return load_robot("g1")
 
 
 @pytest.fixture(scope="module")

@@ -12,21 +12,11 @@ from retargeting import pipeline as retarget_module
 from retargeting.errors import MotionInputError, RobotConfigError
 from retargeting.metrics import evaluate
 from retargeting.pipeline import retarget, retarget_motion, solve_in_chunks
-from retargeting.robot_model import RobotModel, load_robot
+from retargeting.robot_model import RobotModel
 from retargeting.synthetic import standing_motion, walking_motion
 
 JOINTS = Path(__file__).parent / "fixtures" / "joints"
 CLIPS = sorted(JOINTS.glob("*.npy"))
-
-
-@pytest.fixture(scope="module")
-def g1() -> RobotModel:
-    return load_robot("g1")
-
-
-@pytest.fixture(scope="module")
-def talos() -> RobotModel:
-    return load_robot("talos")
 
 
 def _assert_within_limits(robot: RobotModel, result) -> None:

@@ -10,18 +10,8 @@ import pytest
 
 from retargeting.config import KeypointTask
 from retargeting.errors import RobotConfigError
-from retargeting.robot_model import RobotModel, load_robot
+from retargeting.robot_model import RobotModel
 from retargeting.yaml_config import load_robot_config
-
-
-@pytest.fixture(scope="module")
-def g1() -> RobotModel:
-    return load_robot("g1")
-
-
-@pytest.fixture(scope="module")
-def talos() -> RobotModel:
-    return load_robot("talos")
 
 
 def _urdf_movable_joints(robot: RobotModel) -> list[str]:

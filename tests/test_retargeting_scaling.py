@@ -8,16 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retargeting.robot_model import RobotModel, load_robot
+from retargeting.robot_model import RobotModel
 from retargeting.scaling import build_targets, scaling_reference
 from retargeting.synthetic import standing_motion
 
 FIXTURE = Path(__file__).parent / "fixtures" / "joints" / "dataset-1_walk_normal_002.npy"
-
-
-@pytest.fixture(scope="module")
-def g1() -> RobotModel:
-    return load_robot("g1")
 
 
 @pytest.fixture(scope="module")

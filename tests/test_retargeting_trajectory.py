@@ -7,13 +7,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from retargeting.errors import RetargetingError
-from retargeting.robot_model import RobotModel, load_robot
+from retargeting.robot_model import RobotModel
 from retargeting.trajectory import RobotTrajectory, limit_base_motion, limit_joint_steps, resample_configurations
-
-
-@pytest.fixture(scope="module")
-def g1() -> RobotModel:
-    return load_robot("g1")
 
 
 def _wild_configurations(robot: RobotModel, frames: int, seed: int = 0) -> np.ndarray:
