@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 from pathlib import Path
 
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.machine import machine_description
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,7 +84,8 @@ def run_eval(args: argparse.Namespace) -> int:
             pool_size=args.pool_size,
         )
     table = markdown_table(rows, extra)
-    machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads"
+    described = machine_description()
+    machine = f"{described['cpu']}, {described['logical_cores']} logical cores, {torch.get_num_threads()} torch threads"
     print(table)
     print(f"\n{args.repeats} repeats on {args.data}/test.txt; machine: {machine}")
     if args.out is not None:
