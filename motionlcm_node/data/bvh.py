@@ -106,7 +106,7 @@ def _parse_hierarchy(tokens: list[str], source: str) -> BVHSkeleton:
             elif token == "End":
                 if tokens[i + 1] != "Site":
                     raise BVHError(f"{source}: expected 'End Site', found 'End {tokens[i + 1]}'")
-                names.append("")  # placeholder so the brace logic is uniform; removed below
+                names.append("")  # end-site entry keeps the brace logic uniform; dropped below
                 parents.append(pending_parent)
                 offsets.append([0.0, 0.0, 0.0])
                 channels.append(("END",))
