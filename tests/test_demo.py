@@ -14,15 +14,18 @@ from tests.conftest import BANDAI_FIXTURES
 
 def test_demo_prepares_renders_and_summarises(tmp_path: Path, capsys) -> None:
     out = tmp_path / "demo"
-    args = ["demo", "--input", str(BANDAI_FIXTURES), "--out", str(out), "--clips", "3", "--robot-video-size", "96x64"]
+    args = ["demo", "--input", str(BANDAI_FIXTURES), "--out", str(out), "--clips", "7", "--robot-video-size", "96x64"]
     assert main(args) == 0
     summary = json.loads((out / "demo.json").read_text())
-    assert summary["clips_converted"] == 3
+    assert summary["clips_converted"] == 6
+    assert list(summary["clips_skipped"]) == ["dataset-2_wave-left-hand_active_011"]
     assert "wave" in summary["clip"] and "left hand" in summary["caption"]
     frames = imageio.mimread(summary["animation"])
     assert len(frames) > 10
     assert imageio.imread(summary["contact_sheet"]).ndim == 3
-    assert summary["caption"] in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert summary["caption"] in printed
+    assert "dataset-2_wave-left-hand_active_011: clip has 13 frames, at least 16 are needed" in printed
     robot = summary["robot"]
     assert robot["robot"] == "g1" and robot["rate_hz"] == 50.0
     assert robot["joint_limit_violations"] == 0 and robot["velocity_limit_violations"] == 0

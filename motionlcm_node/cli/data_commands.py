@@ -7,10 +7,14 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from motionlcm_node.errors import MotionLCMError
+
+if TYPE_CHECKING:
+    from motionlcm_node.data.prepare import PrepareReport
 
 LOGGER = logging.getLogger(__name__)
 
@@ -76,26 +80,26 @@ def run_prepare(args: argparse.Namespace) -> int:
     """Handler of ``motionlcm data prepare``."""
     from motionlcm_node.data.prepare import prepare_dataset
     from motionlcm_node.data.skeleton_map import SkeletonMap
-    from motionlcm_node.data.splits import assign_splits, builtin_splits, split_of
+    from motionlcm_node.data.sources import spread_selection
+    from motionlcm_node.data.splits import splits_for_clips
 
     if args.skeleton is None and args.source != "bandai":
         raise MotionLCMError("--source bvh needs --skeleton MAPPING.yaml (see motionlcm_node/data/skeletons/)")
     mapping = SkeletonMap.from_yaml(args.skeleton) if args.skeleton else SkeletonMap.builtin("bandai")
     clips = _clips_from_source(args.source, args.input, args.out / "source")
-    if args.source == "bandai":
-        owner = split_of(builtin_splits("bandai"))
-        unlisted = [clip for clip in clips if clip.name not in owner]
-        if unlisted:
-            LOGGER.warning("%d clips are not in the committed splits; assigning them by rule", len(unlisted))
-            owner |= split_of(assign_splits((c.name, c.group) for c in unlisted))
-    else:
-        owner = split_of(assign_splits((c.name, c.group) for c in clips))
+    owner = splits_for_clips(((c.name, c.group) for c in clips), "bandai" if args.source == "bandai" else None)
     if args.limit is not None:
         if args.limit < 1:
             raise MotionLCMError("--limit must be at least 1")
-        picks = np.linspace(0, len(clips) - 1, num=min(args.limit, len(clips))).round().astype(int)
-        clips = [clips[i] for i in sorted(set(picks.tolist()))]
+        clips = spread_selection(clips, args.limit)
     report = prepare_dataset(clips, owner, mapping, args.out, mirror=not args.no_mirror, workers=max(1, args.workers))
+    print_prepare_report(report)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def print_prepare_report(report: PrepareReport) -> None:
+    """Print what a conversion did, with every skipped clip and its reason."""
     print(
         f"converted {report.converted} clips ({report.frames} frames at 20 fps) in {report.seconds:.1f} s; "
         f"splits {report.split_sizes}; round-trip error mean {report.roundtrip_mean_mm:.2e} mm, "
@@ -105,8 +109,6 @@ def run_prepare(args: argparse.Namespace) -> int:
         print(f"skipped {len(report.skipped)} clips:")
         for name, reason in report.skipped.items():
             print(f"  {name}: {reason}")
-    print(f"wrote {args.out}")
-    return 0
 
 
 def run_splits(args: argparse.Namespace) -> int:

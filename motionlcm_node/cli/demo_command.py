@@ -54,39 +54,37 @@ def _resolve_input(requested: Path | None) -> Path:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Handler of ``motionlcm demo``."""
+    from motionlcm_node.cli.data_commands import print_prepare_report
     from motionlcm_node.data.dataset import parse_text_file
-    from motionlcm_node.data.prepare import prepare_dataset
+    from motionlcm_node.data.prepare import MIRROR_PREFIX, prepare_dataset
     from motionlcm_node.data.render import render_animation, render_contact_sheet
     from motionlcm_node.data.skeleton_map import SkeletonMap
-    from motionlcm_node.data.sources import bandai_clips
-    from motionlcm_node.data.splits import assign_splits, builtin_splits, split_of
+    from motionlcm_node.data.sources import bandai_clips, spread_selection
+    from motionlcm_node.data.splits import splits_for_clips
 
     if args.clips < 1:
         raise MotionLCMError("--clips must be at least 1")
     start = time.perf_counter()
     source = _resolve_input(args.input)
     data_dir = args.out / "data"
-    clips = bandai_clips(source, args.out / "source")
-    picks = np.linspace(0, len(clips) - 1, num=min(args.clips, len(clips))).round().astype(int)
-    clips = [clips[i] for i in sorted(set(picks.tolist()))]
-    owner = split_of(builtin_splits("bandai"))
-    owner |= split_of(assign_splits((c.name, c.group) for c in clips if c.name not in owner))
+    clips = spread_selection(bandai_clips(source, args.out / "source"), args.clips)
+    owner = splits_for_clips(((c.name, c.group) for c in clips), "bandai")
     report = prepare_dataset(clips, owner, SkeletonMap.builtin("bandai"), data_dir, workers=2)
+    print_prepare_report(report)
 
-    converted = sorted(p.stem for p in (data_dir / "new_joints").glob("*.npy") if not p.stem.startswith("M"))
-    if not converted:
+    motions = {
+        path.stem: np.load(path)
+        for path in sorted((data_dir / "new_joints").glob("*.npy"))
+        if not path.stem.startswith(MIRROR_PREFIX)
+    }
+    if not motions:
         raise MotionLCMError("no clip could be converted; see the skipped list above")
-    lengths = {name: len(np.load(data_dir / "new_joints" / f"{name}.npy")) for name in converted}
-    hero = max(converted, key=lambda name: (("wave" in name) + ("hand" in name), lengths[name]))
+    hero = max(motions, key=lambda name: (("wave" in name) + ("hand" in name), len(motions[name])))
     caption = parse_text_file(data_dir / "texts" / f"{hero}.txt")[0][0]
-    joints = np.load(data_dir / "new_joints" / f"{hero}.npy")
+    joints = motions[hero]
     animation = render_animation(joints, args.out / f"{hero}.{args.format}", title=caption)
-    sheet_names = converted[:: max(1, len(converted) // 8)][:8]
-    sheet = render_contact_sheet(
-        [np.load(data_dir / "new_joints" / f"{n}.npy") for n in sheet_names],
-        args.out / "contact_sheet.png",
-        titles=sheet_names,
-    )
+    sheet_names = list(motions)[:: max(1, len(motions) // 8)][:8]
+    sheet = render_contact_sheet([motions[n] for n in sheet_names], args.out / "contact_sheet.png", titles=sheet_names)
     robot = write_robot_outputs(joints, 20.0, args, args.out)
     summary = {
         "input": str(source),
@@ -104,7 +102,7 @@ def run_demo(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - start, 2),
     }
     (args.out / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"prepared {report.converted} clips into {data_dir} ({len(report.skipped)} skipped)")
+    print(f"prepared {report.converted} clips into {data_dir}")
     print(f'"{caption}" -> {animation}')
     print(f"contact sheet -> {sheet}")
     if robot is not None:

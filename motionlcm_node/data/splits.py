@@ -10,6 +10,7 @@ mirrored clip (``M`` + name) always goes with its source.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from importlib import resources
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from motionlcm_node.errors import MotionLCMError
+
+LOGGER = logging.getLogger(__name__)
 
 SPLIT_NAMES = ("train", "val", "test")
 #: One cycle of ten slots; val and test are placed apart so that small groups reach both.
@@ -72,6 +75,24 @@ def builtin_splits(dataset: str) -> dict[str, list[str]]:
             raise MotionLCMError(f"no committed {split} split for dataset {dataset!r}")
         splits[split] = [line.strip() for line in entry.read_text().splitlines() if line.strip()]
     return splits
+
+
+def splits_for_clips(clips: Iterable[tuple[str, str]], committed: str | None = None) -> dict[str, str]:
+    """Clip name -> split for (name, group) pairs.
+
+    A dataset's committed splits decide where they list the clip; the assignment rule
+    (``assign_splits``) decides for every other clip.
+
+    Args:
+        clips: (clip name, group key) pairs.
+        committed: name of a dataset with committed splits (e.g. ``"bandai"``), or None.
+    """
+    clips = list(clips)
+    owner = split_of(builtin_splits(committed)) if committed else {}
+    unlisted = [(name, group) for name, group in clips if name not in owner]
+    if committed and unlisted:
+        LOGGER.warning("%d clips are not in the committed %s splits; assigning them by rule", len(unlisted), committed)
+    return owner | split_of(assign_splits(unlisted))
 
 
 def split_of(splits: dict[str, list[str]]) -> dict[str, str]:
