@@ -45,6 +45,15 @@ def save_normalizer(normalizer: FeatureNormalizer, path: Path) -> None:
     save_file({"mean": normalizer.mean.cpu().contiguous(), "std": normalizer.std.cpu().contiguous()}, str(path))
 
 
+def load_normalizer(path: Path) -> FeatureNormalizer:
+    """Read mean and std written by ``save_normalizer``."""
+    try:
+        stats = load_file(str(path))
+    except (OSError, ValueError) as error:
+        raise MotionLCMError(f"{path}: cannot load feature statistics ({error})") from None
+    return FeatureNormalizer(stats["mean"], stats["std"])
+
+
 def _read_config(directory: Path) -> dict[str, object]:
     try:
         return json.loads((directory / "config.json").read_text())
@@ -56,8 +65,7 @@ def load_vae(directory: Path) -> tuple[MotionVAE, FeatureNormalizer]:
     """The VAE in ``directory`` (eval mode) and its feature normaliser."""
     vae = MotionVAE(MotionVAEConfig.from_dict(_read_config(directory)["vae"]))
     load_weights(vae, directory / "model.safetensors")
-    stats = load_file(str(directory / "normalizer.safetensors"))
-    return vae.eval(), FeatureNormalizer(stats["mean"], stats["std"])
+    return vae.eval(), load_normalizer(directory / "normalizer.safetensors")
 
 
 @dataclass
@@ -94,5 +102,5 @@ def load_evaluator(directory: Path) -> EvaluatorBundle:
     config = _read_config(directory)
     model = MotionTextEvaluator(EvaluatorConfig.from_dict(config["evaluator"]))
     load_weights(model, directory / "model.safetensors")
-    stats = load_file(str(directory / "normalizer.safetensors"))
-    return EvaluatorBundle(model.eval(), FeatureNormalizer(stats["mean"], stats["std"]), str(config["text_model"]))
+    normalizer = load_normalizer(directory / "normalizer.safetensors")
+    return EvaluatorBundle(model.eval(), normalizer, str(config["text_model"]))

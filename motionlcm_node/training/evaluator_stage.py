@@ -52,7 +52,8 @@ class EvaluatorStage:
         text_latent, motion_latent = model(vectors, batch["motion"], batch["mask"])
         loss = core.contrastive_loss(text_latent, motion_latent, vectors)
         with torch.no_grad():
-            accuracy = (text_latent @ motion_latent.T).argmax(dim=1).eq(torch.arange(len(vectors))).float().mean()
+            targets = torch.arange(len(vectors), device=text_latent.device)
+            accuracy = (text_latent @ motion_latent.T).argmax(dim=1).eq(targets).float().mean()
         return loss, {"batch_top1": accuracy.item()}
 
     def export(self, model: nn.Module, directory: Path) -> None:
