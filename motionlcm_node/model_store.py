@@ -1,7 +1,8 @@
 """Loading shipped models: a folder with ``model.safetensors`` + ``config.json`` per network.
 
 ``models/vae/`` also holds ``normalizer.safetensors`` (the feature Mean/Std it was trained with);
-``models/teacher/config.json`` names the latent scale, the text model and the VAE folder.
+``models/teacher/config.json`` names the latent scale, the text model and the VAE folder;
+``models/student/config.json`` adds the distillation grid and the step table.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.evaluation.evaluator import EvaluatorConfig, MotionTextEvaluator
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.sampling.consistency import StepPlan, step_table_from_dict, validate_step_table
 from motionlcm_node.training.checkpoint import load_weights
 
 
@@ -85,6 +87,32 @@ def load_teacher(directory: Path) -> TeacherBundle:
     load_weights(denoiser, directory / "model.safetensors")
     return TeacherBundle(
         denoiser.eval(), float(config["latent_scale"]), str(config["text_model"]), str(config["vae_dir"])
+    )
+
+
+@dataclass
+class StudentBundle:
+    """A loaded consistency student with everything sampling needs."""
+
+    denoiser: LatentDenoiser
+    latent_scale: float
+    text_model: str
+    original_steps: int
+    step_table: dict[int, StepPlan]
+
+
+def load_student(directory: Path) -> StudentBundle:
+    """The MotionLCM student in ``directory`` (eval mode) with its validated step table."""
+    config = _read_config(directory)
+    denoiser = LatentDenoiser(DenoiserConfig.from_dict(config["denoiser"]))
+    if not denoiser.config.guidance_embedding:
+        raise MotionLCMError(f"{directory}: not a consistency student (no guidance embedding)")
+    load_weights(denoiser, directory / "model.safetensors")
+    original_steps = int(config["original_steps"])
+    table = step_table_from_dict(config["step_table"])
+    validate_step_table(table, original_steps)
+    return StudentBundle(
+        denoiser.eval(), float(config["latent_scale"]), str(config["text_model"]), original_steps, table
     )
 
 

@@ -4,25 +4,61 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.machine import machine_description
 
 
+def _step_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated step counts, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("step counts must be positive")
+    return counts
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``eval`` command."""
     evaluate = subparsers.add_parser("eval", help="metrics of real data, VAE and teacher on the test split")
     evaluate.add_argument("--data", type=Path, default=Path("data/bandai"), help="prepared dataset")
-    evaluate.add_argument("--models", type=Path, default=Path("models"), help="folder with evaluator/, vae/, teacher/")
+    evaluate.add_argument(
+        "--models", type=Path, default=Path("models"), help="folder with evaluator/, vae/, teacher/, student/"
+    )
     evaluate.add_argument("--out", type=Path, default=None, help="write the markdown table here (and .json beside)")
     evaluate.add_argument("--repeats", type=int, default=3, help="independent repeats for the 95%% intervals")
     evaluate.add_argument("--steps", type=int, default=50, help="teacher DDIM steps")
     evaluate.add_argument("--guidance", type=float, default=7.5, help="teacher classifier-free guidance scale")
+    evaluate.add_argument(
+        "--student-steps", type=_step_counts, default=(1, 2, 4), help="student step counts, comma separated"
+    )
+    evaluate.add_argument(
+        "--student-guidance", type=float, default=None, help="student guidance scale (default: its step table's)"
+    )
     evaluate.add_argument("--timing-sentences", type=int, default=10, help="sentences timed at batch 1")
     evaluate.add_argument("--pool-size", type=int, default=32, help="R-precision pool size")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(handler=run_eval)
+
+
+def _batched(pipeline: Callable[..., object], **settings: object) -> Callable[..., object]:
+    """A row generator: raw features [B, max(lengths), 263] in chunks of 128 prompts."""
+    import torch
+
+    def generate(prompts: list[str], lengths: list[int], generator: object) -> torch.Tensor:
+        chunks = []
+        for start in range(0, len(prompts), 128):
+            output = pipeline(
+                prompts[start : start + 128], lengths[start : start + 128], generator=generator, **settings
+            )
+            padding = max(lengths) - output.features.shape[1]
+            chunks.append(torch.nn.functional.pad(torch.from_numpy(output.features), (0, 0, 0, padding)))
+        return torch.cat(chunks)
+
+    return generate
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -31,6 +67,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence
     from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae
+    from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
     from motionlcm_node.sampling.schedules import ddim_scheduler
     from motionlcm_node.text_encoder import TextEncoder
@@ -44,39 +81,34 @@ def run_eval(args: argparse.Namespace) -> int:
     if text_encoder.model_id != evaluator.text_model:
         raise MotionLCMError(f"evaluator was trained with {evaluator.text_model}, not {text_encoder.model_id}")
     vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
-    teachers, extra = {}, {}
+    generators, extra = {}, {}
+    # Sentences no caption uses, so their text encoding is timed too (they are not in the cache).
+    timing_prompts = [f"a person does motion number {k}" for k in range(args.timing_sentences)]
+    timing_column = "s / sentence (batch 1, 196 frames)"
     if vae is not None and (args.models / "teacher").is_dir():
         bundle = load_teacher(args.models / "teacher")
         pipeline = LatentDiffusionPipeline(
             vae[0], bundle.denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler()
         )
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
-
-        def generate(prompts: list[str], lengths: list[int], generator: torch.Generator) -> torch.Tensor:
-            chunks = []
-            for start in range(0, len(prompts), 128):
-                output = pipeline(
-                    prompts[start : start + 128], lengths[start : start + 128], args.steps, args.guidance, generator
-                )
-                chunks.append(
-                    torch.nn.functional.pad(
-                        torch.from_numpy(output.features), (0, 0, 0, max(lengths) - output.features.shape[1])
-                    )
-                )
-            return torch.cat(chunks)
-
-        teachers[name] = generate
-        # Sentences no caption uses, so their text encoding is timed too (they are not in the cache).
-        prompts = [f"a person does motion number {k}" for k in range(args.timing_sentences)]
-        seconds = time_per_sentence(pipeline, prompts, num_steps=args.steps, guidance=args.guidance)
-        extra[name] = {"s / sentence (batch 1, 196 frames)": f"{seconds:.3f}"}
+        generators[name] = _batched(pipeline, num_steps=args.steps, guidance=args.guidance)
+        seconds = time_per_sentence(pipeline, timing_prompts, num_steps=args.steps, guidance=args.guidance)
+        extra[name] = {timing_column: f"{seconds:.3f}"}
+    if vae is not None and (args.models / "student").is_dir():
+        student = MotionLCMPipeline.from_models(args.models, text_encoder)
+        for steps in args.student_steps:
+            plan = student.plan(steps, args.student_guidance)
+            name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
+            generators[name] = _batched(student, num_steps=steps, guidance=plan.guidance)
+            seconds = time_per_sentence(student, timing_prompts, num_steps=steps, guidance=plan.guidance)
+            extra[name] = {timing_column: f"{seconds:.3f}"}
     with torch.no_grad():
         rows = evaluate(
             args.data,
             evaluator,
             text_encoder,
             vae,
-            teachers,
+            generators,
             repeats=args.repeats,
             seed=args.seed,
             pool_size=args.pool_size,

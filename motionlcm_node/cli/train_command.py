@@ -16,7 +16,7 @@ from motionlcm_node.errors import MotionLCMError
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` command."""
     train = subparsers.add_parser("train", help="train the VAE, the diffusion teacher or the evaluator")
-    train.add_argument("stage", choices=("vae", "teacher", "evaluator"), help="what to train")
+    train.add_argument("stage", choices=("vae", "teacher", "student", "evaluator"), help="what to train")
     train.add_argument("--config", type=Path, required=True, help="stage config JSON (see config/)")
     train.add_argument("--data", type=Path, default=None, help="override train.data_dir")
     train.add_argument("--out", type=Path, default=None, help="override train.out_dir (the run folder)")
@@ -57,6 +57,12 @@ def run_train(args: argparse.Namespace) -> int:
 
         config = _with_overrides(load_stage_config(TeacherStageConfig, args.config, DenoiserConfig), args)
         stage = TeacherStage(config)
+    elif args.stage == "student":
+        from motionlcm_node.training.config import StudentStageConfig
+        from motionlcm_node.training.consistency_stage import StudentStage
+
+        config = _with_overrides(load_stage_config(StudentStageConfig, args.config, dict), args)
+        stage = StudentStage(config)
     else:
         from motionlcm_node.evaluation.evaluator import EvaluatorConfig
         from motionlcm_node.training.evaluator_stage import EvaluatorStage, EvaluatorStageConfig

@@ -135,6 +135,10 @@ class HumanML3DDataset(Dataset):
     def __len__(self) -> int:
         return len(self.entries)
 
+    def item_lengths(self) -> list[int]:
+        """Frames of every item before the random one-unit shortening (capped at ``max_length``)."""
+        return [min(len(entry.features), self.max_length) for entry in self.entries]
+
     def crop_length(self, num_frames: int) -> int:
         """A random training length for a clip of ``num_frames`` frames (multiple of ``unit_length``)."""
         length = min(num_frames, self.max_length)

@@ -1,8 +1,9 @@
 """The evaluation protocol behind ``motionlcm eval``: one table row per motion source.
 
 Rows: *real data* (test motions against a second draw of test crops), *VAE reconstruction*
-(encode to the posterior mean, decode) and *teacher* (DDIM + classifier-free guidance, one motion
-per test caption at the real motion's length). Each repeat draws new crops, captions, R-precision
+(encode to the posterior mean, decode), *teacher* (DDIM + classifier-free guidance) and the
+*MotionLCM student* at 1, 2 and 4 steps, one generated motion per test caption at the real
+motion's length. Each repeat draws new crops, captions, R-precision
 pools and noise; every metric is reported as mean and 95% interval over repeats. Embeddings come
 from our own evaluator, so FID and distances are on its scale (unit-norm latents), comparable only
 within one table.
@@ -25,7 +26,6 @@ from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.evaluation import metrics
 from motionlcm_node.model_store import EvaluatorBundle, FeatureNormalizer
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
 from motionlcm_node.text_encoder import TextEncoder
 
 
@@ -99,7 +99,7 @@ def evaluate(
     evaluator: EvaluatorBundle,
     text_encoder: TextEncoder,
     vae: tuple[MotionVAE, FeatureNormalizer] | None,
-    teachers: dict[str, Callable[[list[str], list[int], torch.Generator], np.ndarray]],
+    generators: dict[str, Callable[[list[str], list[int], torch.Generator], np.ndarray]],
     *,
     repeats: int = 3,
     seed: int = 0,
@@ -113,21 +113,22 @@ def evaluate(
         evaluator: trained evaluator.
         text_encoder: sentence encoder of the evaluator's text model.
         vae: (VAE, its normaliser) for the reconstruction row, or None.
-        teachers: row name -> function(prompts, lengths, generator) returning raw features [B, T, 263].
+        generators: row name -> function(prompts, lengths, generator) returning raw features
+            [B, T, 263] (the teacher, the student at each step count).
         repeats: independent repeats (crops, captions, pools, noise).
         seed: base seed.
         min_length: shortest test clip used, frames.
         pool_size: R-precision pool size (32 in the standard protocol).
 
     Returns:
-        Rows in order: real data, VAE reconstruction, then each teacher.
+        Rows in order: real data, VAE reconstruction, then each generator.
     """
     dataset = HumanML3DDataset(data_dir, "test", min_length=min_length, max_length=196)
     dataset.mean, dataset.std = evaluator.normalizer.mean.numpy(), evaluator.normalizer.std.numpy()
     rows = {"Real data": SourceRow("Real data")}
     if vae is not None:
         rows["VAE reconstruction"] = SourceRow("VAE reconstruction")
-    rows.update({name: SourceRow(name) for name in teachers})
+    rows.update({name: SourceRow(name) for name in generators})
     for repeat in range(repeats):
         draw = draw_test_set(dataset, seed + 1000 * repeat)
         second = draw_test_set(dataset, seed + 1000 * repeat + 1)
@@ -153,7 +154,7 @@ def evaluate(
             relative, target_relative = joints - joints[..., :1, :], target_joints - target_joints[..., :1, :]
             rows["VAE reconstruction"].add("MPJPE (m)", metrics.mpjpe(relative, target_relative, draw.mask))
             rows["VAE reconstruction"].add("Global MPJPE (m)", metrics.mpjpe(joints, target_joints, draw.mask))
-        for name, generate in teachers.items():
+        for name, generate in generators.items():
             noise = torch.Generator().manual_seed(seed + repeat)
             features = torch.as_tensor(generate(draw.texts, draw.lengths.tolist(), noise), dtype=torch.float32)
             features = nn.functional.pad(features, (0, 0, 0, draw.motion.shape[1] - features.shape[1]))
@@ -163,7 +164,7 @@ def evaluate(
     return list(rows.values())
 
 
-def time_per_sentence(pipeline: LatentDiffusionPipeline, prompts: list[str], **kwargs: object) -> float:
+def time_per_sentence(pipeline: Callable[..., object], prompts: list[str], **kwargs: object) -> float:
     """Mean seconds to generate one 196-frame motion at batch 1.
 
     Text encoding is included as long as the prompts are new to the pipeline's encoder cache; the

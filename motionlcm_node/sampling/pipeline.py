@@ -47,6 +47,55 @@ class MotionOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def initial_noise(denoiser: LatentDenoiser, batch: int, generator: torch.Generator | None) -> torch.Tensor:
+    """[B, L, D] unit Gaussian latents on the denoiser's device, drawn on the CPU (same seed, same noise)."""
+    config = denoiser.config
+    noise = torch.randn(batch, config.latent_tokens, config.latent_dim, generator=generator)
+    return noise.to(next(denoiser.parameters()).device)
+
+
+def check_request(prompts: Sequence[str], lengths: Sequence[int]) -> None:
+    """Raise ``MotionLCMError`` unless there is one length of at least ``MIN_FRAMES`` per prompt."""
+    if len(prompts) != len(lengths) or not prompts:
+        raise MotionLCMError(f"need one length per prompt, got {len(prompts)} prompts, {len(lengths)} lengths")
+    if min(lengths) < MIN_FRAMES:
+        raise MotionLCMError(f"lengths must be at least {MIN_FRAMES} frames, got {min(lengths)}")
+    if any(not isinstance(prompt, str) for prompt in prompts):
+        raise MotionLCMError("prompts must be strings")
+
+
+def decode_motion(
+    vae: MotionVAE,
+    normalizer: FeatureNormalizer,
+    latent: torch.Tensor,
+    lengths: Sequence[int],
+    timings: dict[str, float],
+    start: float,
+) -> MotionOutput:
+    """VAE-decode unscaled latents [B, L, D], recover joints and finish the timings.
+
+    Args:
+        vae: the motion VAE.
+        normalizer: its feature statistics.
+        latent: [B, L, D] latents in the VAE's own scale.
+        lengths: frames per motion.
+        timings: per-stage seconds so far (``decode``, ``joints`` and ``total`` are added).
+        start: ``time.perf_counter()`` when the request started.
+    """
+    mark = time.perf_counter()
+    frame_counts = torch.tensor(list(lengths), device=latent.device)
+    features = normalizer.to(latent.device).denormalize(vae.decode(latent, frame_counts))
+    timings["decode"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    joints = recover_joints(features)
+    valid = torch.arange(features.shape[1], device=latent.device)[None, :] < frame_counts[:, None]
+    features = features * valid[..., None]
+    output = MotionOutput(features.cpu().numpy(), joints.cpu().numpy(), frame_counts.cpu().numpy(), timings)
+    timings["joints"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - start
+    return output
+
+
 class LatentDiffusionPipeline:
     """Teacher sampling: text -> latent (DDIM + guidance) -> VAE decode -> joints.
 
@@ -92,20 +141,17 @@ class LatentDiffusionPipeline:
         Returns:
             The motions and per-stage timings.
         """
-        if len(prompts) != len(lengths) or not prompts:
-            raise MotionLCMError(f"need one length per prompt, got {len(prompts)} prompts, {len(lengths)} lengths")
-        if min(lengths) < MIN_FRAMES:
-            raise MotionLCMError(f"lengths must be at least {MIN_FRAMES} frames, got {min(lengths)}")
+        check_request(prompts, lengths)
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        text = self.text_encoder.encode(list(prompts))
-        unconditional = self.text_encoder.encode([UNCONDITIONAL_TEXT]).expand_as(text)
+        device = next(self.denoiser.parameters()).device
+        text = self.text_encoder.encode(list(prompts)).to(device)
+        unconditional = self.text_encoder.encode([UNCONDITIONAL_TEXT]).to(device).expand_as(text)
         timings["text"] = time.perf_counter() - start
 
         mark = time.perf_counter()
-        config = self.denoiser.config
-        latent = torch.randn(len(prompts), config.latent_tokens, config.latent_dim, generator=generator)
-        self.scheduler.set_timesteps(num_steps)
+        latent = initial_noise(self.denoiser, len(prompts), generator)
+        self.scheduler.set_timesteps(num_steps, device=device)
         latent = latent * self.scheduler.init_noise_sigma
         both_text = torch.cat([unconditional, text])
         for timestep in self.scheduler.timesteps:
@@ -114,14 +160,4 @@ class LatentDiffusionPipeline:
             latent = self.scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
         timings["denoise"] = time.perf_counter() - mark
 
-        mark = time.perf_counter()
-        frame_counts = torch.tensor(list(lengths))
-        features = self.normalizer.denormalize(self.vae.decode(latent / self.latent_scale, frame_counts))
-        timings["decode"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        joints = recover_joints(features)
-        timings["joints"] = time.perf_counter() - mark
-        timings["total"] = time.perf_counter() - start
-        valid = torch.arange(features.shape[1])[None, :] < frame_counts[:, None]
-        features = features * valid[..., None]
-        return MotionOutput(features.numpy(), joints.numpy(), frame_counts.numpy(), timings)
+        return decode_motion(self.vae, self.normalizer, latent / self.latent_scale, lengths, timings, start)

@@ -25,6 +25,11 @@ _SCHEDULE = {
 }
 
 
+def schedule_settings() -> dict[str, object]:
+    """The noise-schedule arguments shared by every diffusers scheduler of this project (a copy)."""
+    return dict(_SCHEDULE)
+
+
 def training_scheduler() -> DDPMScheduler:
     """The forward-noising schedule used to train the teacher."""
     return DDPMScheduler(**_SCHEDULE)

@@ -40,6 +40,8 @@ class TrainConfig:
         log_every: steps between CSV log rows.
         checkpoint_every: steps between checkpoints.
         device: "cpu", "cuda" or "auto".
+        group_by_length: batch motions of similar length together (less padding; needs a dataset
+            with ``item_lengths()``).
     """
 
     data_dir: str = "data/bandai"
@@ -58,6 +60,7 @@ class TrainConfig:
     log_every: int = 10
     checkpoint_every: int = 200
     device: str = "auto"
+    group_by_length: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.learning_rate <= 0:
@@ -70,12 +73,28 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class VAEStageConfig:
-    """Motion VAE training: losses are smooth-L1 on features and on recovered joints, plus KL."""
+    """Motion VAE training: smooth-L1 on features and on joints recovered from them, plus KL.
+
+    Joint terms are in metres (or metres per second) with a smooth-L1 ``joint_beta`` of 1 cm, so
+    centimetre-size errors still get a full gradient (with the default beta of 1 m they were
+    quadratic, a thousandth of the feature term, and did nothing).
+
+    Attributes:
+        feature_weight: normalised-feature term.
+        joint_weight: pelvis-relative joint positions (m): the pose, what MPJPE measures.
+        trajectory_weight: pelvis trajectory in the world frame (m), integrated from root velocities.
+        velocity_weight: world-frame joint velocities (m/s at 20 fps): smooth, non-skating motion.
+        joint_beta: smooth-L1 transition of the joint terms (m, or m/s for velocities).
+        kl_weight: KL divergence to the unit Gaussian.
+    """
 
     train: TrainConfig = field(default_factory=TrainConfig)
     model: MotionVAEConfig = field(default_factory=MotionVAEConfig)
     feature_weight: float = 1.0
     joint_weight: float = 1.0
+    trajectory_weight: float = 0.0
+    velocity_weight: float = 0.0
+    joint_beta: float = 1.0
     kl_weight: float = 1e-4
 
 
@@ -93,6 +112,51 @@ class TeacherStageConfig:
     text_model: str | None = None
     text_dropout: float = 0.1
     bank_crops_per_clip: int = 8
+
+
+@dataclass(frozen=True)
+class StudentStageConfig:
+    """Latent consistency distillation of a MotionLCM student from a trained teacher.
+
+    The student and its EMA target start as copies of the teacher plus a zero-initialised guidance
+    embedding; guidance follows the usual convention ``eps_u + w (eps_c - eps_u)`` (w = 1: none).
+
+    Attributes:
+        train: shared settings.
+        teacher_dir: exported teacher (its VAE is ``vae_dir``, its text model is reused).
+        vae_dir: the VAE the teacher was trained on.
+        text_model: local sentence-transformers folder (None = the offline MiniLM); must be the
+            teacher's.
+        bank_dir: folder holding (or receiving) the latent bank; the teacher's run folder avoids
+            encoding the bank again.
+        bank_crops_per_clip: random crops per training clip in the latent bank.
+        original_steps: size of the DDIM grid distilled on (skip k = 1000 / original_steps).
+        guidance_min: smallest guidance scale drawn per item.
+        guidance_max: largest guidance scale drawn per item.
+        ema_decay: decay of the target network's exponential moving average.
+        huber_c: pseudo-Huber constant (0.001 in MotionLCM V1, 0.5 in V2; latents have unit variance).
+        step_table: {steps: {"timesteps": [...], "guidance": w}} saved with the student (default:
+            ``consistency.default_step_table``).
+    """
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    teacher_dir: str = "models/teacher"
+    vae_dir: str = "models/vae"
+    text_model: str | None = None
+    bank_dir: str | None = None
+    bank_crops_per_clip: int = 8
+    original_steps: int = 50
+    guidance_min: float = 5.0
+    guidance_max: float = 15.0
+    ema_decay: float = 0.95
+    huber_c: float = 0.5
+    step_table: dict[str, dict[str, object]] | None = None
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.guidance_min <= self.guidance_max:
+            raise MotionLCMError("student: need 1 <= guidance_min <= guidance_max")
+        if not 0.0 <= self.ema_decay < 1.0 or self.huber_c <= 0:
+            raise MotionLCMError("student: need 0 <= ema_decay < 1 and huber_c > 0")
 
 
 def _build(cls: type[T], values: object, where: str) -> T:

@@ -9,6 +9,7 @@ safetensors + JSON so a resumed run does not encode again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.training.config import TrainConfig
 
 
 class LatentBank(Dataset):
@@ -75,3 +77,19 @@ def collate_latents(items: list[dict[str, object]]) -> dict[str, object]:
         "log_variance": torch.stack([item["log_variance"] for item in items]),
         "texts": [str(item["text"]) for item in items],
     }
+
+
+def cached_bank(vae: MotionVAE, vae_dir: Path, train: TrainConfig, crops_per_clip: int, folder: Path) -> LatentBank:
+    """The train split's bank for this VAE, read from ``folder`` or encoded and saved there.
+
+    The file name carries a digest of the VAE weights and the crop count, so a bank is never reused
+    across VAEs; the teacher and the consistency student of one VAE can share a folder.
+    """
+    vae_digest = hashlib.sha256((vae_dir / "model.safetensors").read_bytes()).hexdigest()[:12]
+    path = folder / f"latent_bank_{vae_digest}_{crops_per_clip}.safetensors"
+    if path.is_file():
+        return LatentBank.load(path)
+    dataset = HumanML3DDataset(train.data_dir, "train", min_length=train.min_length, max_length=train.max_length)
+    bank = LatentBank.encode(vae, dataset, crops_per_clip, train.seed)
+    bank.save(path)
+    return bank

@@ -24,10 +24,12 @@ import torch.distributed as dist
 from diffusers.optimization import get_cosine_schedule_with_warmup
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler, Sampler
 from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.training.batching import LengthGroupedBatchSampler
 from motionlcm_node.training.checkpoint import load_checkpoint, save_checkpoint
 from motionlcm_node.training.config import TrainConfig
 
@@ -51,6 +53,8 @@ class Stage(Protocol):
 
     def config_dict(self) -> dict[str, object]:
         """The stage configuration (saved as the run's config.json)."""
+
+    # Optional: ``after_step(model)`` runs after every optimiser step (the student's EMA update).
 
 
 @dataclass
@@ -93,6 +97,30 @@ def motion_text_dataset(config: TrainConfig) -> tuple[Dataset, Callable[[list], 
     return dataset, collate_motion
 
 
+def _data_loader(
+    dataset: Dataset, collate: Callable[[list], dict[str, object]], config: TrainConfig, context: DistributedContext
+) -> tuple[DataLoader, Sampler]:
+    """The loader of one process: random (or length-grouped) batches, a disjoint shard per DDP rank."""
+    if config.group_by_length:
+        item_lengths = getattr(dataset, "item_lengths", None)
+        if item_lengths is None:
+            raise MotionLCMError("train: group_by_length needs a dataset of variable-length motions")
+        batches = LengthGroupedBatchSampler(
+            item_lengths(), config.batch_size, config.seed, rank=context.rank, world_size=context.world_size
+        )
+        loader = DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=config.num_workers)
+        return loader, batches
+    if context.world_size > 1:
+        sampler: Sampler = DistributedSampler(dataset, context.world_size, context.rank, seed=config.seed)
+    else:
+        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(config.seed))
+    loader = DataLoader(
+        dataset, config.batch_size, sampler=sampler, collate_fn=collate, drop_last=True,
+        num_workers=config.num_workers,
+    )  # fmt: skip
+    return loader, sampler
+
+
 def train(stage: Stage, config: TrainConfig, resume: bool = True, progress: bool = True) -> Path:
     """Train a stage to ``config.steps`` steps, resuming from the run folder's checkpoint if asked.
 
@@ -106,14 +134,7 @@ def train(stage: Stage, config: TrainConfig, resume: bool = True, progress: bool
     run = Path(config.out_dir)
     checkpoint = run / "checkpoint"
     dataset, collate = stage.build_dataset()
-    if context.world_size > 1:
-        sampler = DistributedSampler(dataset, context.world_size, context.rank, seed=config.seed)
-    else:
-        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(config.seed))
-    loader = DataLoader(
-        dataset, config.batch_size, sampler=sampler, collate_fn=collate, drop_last=True,
-        num_workers=config.num_workers,
-    )  # fmt: skip
+    loader, sampler = _data_loader(dataset, collate, config, context)
     if len(loader) == 0:
         raise ValueError(f"batch_size {config.batch_size} exceeds the {len(dataset)} training items")
 
@@ -133,11 +154,12 @@ def train(stage: Stage, config: TrainConfig, resume: bool = True, progress: bool
         (run / "config.json").write_text(json.dumps(stage.config_dict(), indent=2) + "\n")
     log_file = (run / "log.csv").open("a", newline="") if context.is_main else None
     writer = None
+    after_step = getattr(stage, "after_step", None)  # optional hook, e.g. an EMA update
     bar = tqdm(total=config.steps, initial=step, desc="train", unit="step", disable=not (progress and context.is_main))
     start, epoch = time.perf_counter(), step // max(len(loader), 1)
     try:
         while step < config.steps:
-            if isinstance(sampler, DistributedSampler):
+            if isinstance(sampler, (DistributedSampler, LengthGroupedBatchSampler)):
                 sampler.set_epoch(epoch)
             for batch in loader:
                 model.train()
@@ -148,6 +170,8 @@ def train(stage: Stage, config: TrainConfig, resume: bool = True, progress: bool
                     nn.utils.clip_grad_norm_(parameters, config.grad_clip)
                 optimizer.step()
                 scheduler.step()
+                if after_step is not None:
+                    after_step(model)
                 step += 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.4f}")

@@ -1,7 +1,8 @@
 """Training stages: what each model minimises and how it is exported.
 
-* ``VAEStage``: smooth-L1 on normalised features + smooth-L1 on recovered joints (metres) + KL,
-  all masked over padding (MLD / MotionLCM recipe).
+* ``VAEStage``: smooth-L1 on normalised features + smooth-L1 on recovered pose, trajectory and joint
+  velocities (metres, m/s) + KL, all masked over padding (MLD / MotionLCM recipe plus the
+  velocity term).
 * ``TeacherStage``: epsilon prediction on VAE latents (scaled to unit variance) noised by the
   1000-step DDPM schedule, with the caption replaced by the empty sentence with probability
   ``text_dropout`` so the teacher also learns the unconditional model for guidance.
@@ -9,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional
 from torch.utils.data import Dataset
 
-from motionlcm_node.data.dataset import HumanML3DDataset
+from motionlcm_node.data.dataset import FPS
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
@@ -27,7 +27,7 @@ from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
-from motionlcm_node.training.latent_bank import LatentBank, collate_latents
+from motionlcm_node.training.latent_bank import cached_bank, collate_latents
 from motionlcm_node.training.loop import motion_text_dataset
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
@@ -64,18 +64,36 @@ class VAEStage:
         return MotionVAE(self.config.model)
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Reconstruction (features + joints) and KL terms."""
+        """Reconstruction (features, pose, trajectory, velocities) and KL terms."""
         motion, mask, lengths = batch["motion"], batch["mask"], batch["lengths"]
         reconstruction, mean, log_variance = model(motion, lengths)
         feature_loss = masked_mean(functional.smooth_l1_loss(reconstruction, motion, reduction="none"), mask)
         normalizer = self.normalizer.to(motion.device)
         joints = recover_joints(normalizer.denormalize(reconstruction))
-        target_joints = recover_joints(normalizer.denormalize(motion))
-        joint_loss = masked_mean(functional.smooth_l1_loss(joints, target_joints, reduction="none"), mask)
-        kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
+        target = recover_joints(normalizer.denormalize(motion))
         c = self.config
-        total = c.feature_weight * feature_loss + c.joint_weight * joint_loss + c.kl_weight * kl
-        return total, {"feature": feature_loss.item(), "joint": joint_loss.item(), "kl": kl.item()}
+
+        def joint_error(predicted: torch.Tensor, expected: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+            error = functional.smooth_l1_loss(predicted, expected, reduction="none", beta=c.joint_beta)
+            return masked_mean(error, valid)
+
+        pose_loss = joint_error(joints - joints[:, :, :1], target - target[:, :, :1], mask)
+        trajectory_loss = joint_error(joints[:, :, 0], target[:, :, 0], mask)
+        both_valid = mask[:, 1:] & mask[:, :-1]
+        velocity_loss = joint_error(
+            (joints[:, 1:] - joints[:, :-1]) * FPS, (target[:, 1:] - target[:, :-1]) * FPS, both_valid
+        )
+        kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
+        total = (
+            c.feature_weight * feature_loss
+            + c.joint_weight * pose_loss
+            + c.trajectory_weight * trajectory_loss
+            + c.velocity_weight * velocity_loss
+            + c.kl_weight * kl
+        )
+        terms = {"feature": feature_loss, "joint": pose_loss, "trajectory": trajectory_loss,
+                 "velocity": velocity_loss, "kl": kl}  # fmt: skip
+        return total, {name: value.item() for name, value in terms.items()}
 
     def export(self, model: nn.Module, directory: Path) -> None:
         """Weights, network config and the feature statistics the VAE was trained with."""
@@ -100,24 +118,14 @@ class TeacherStage:
             raise ValueError("teacher latent size does not match the VAE's")
         self.text_vectors, self.text_model_id = dataset_text_vectors(config.train.data_dir, config.text_model)
         self.scheduler = training_scheduler()
-        self.bank = self._load_or_encode_bank()
+        train = config.train
+        self.bank = cached_bank(self.vae, Path(config.vae_dir), train, config.bank_crops_per_clip, Path(train.out_dir))
         # Unit-variance latents for the diffusion: 1 / std of the posterior means over the bank.
         self.latent_scale = float(1.0 / self.bank.means.std().clamp_min(1e-6))
 
     def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
         """The latent bank of the train split (encoded once, reused when the run resumes)."""
         return self.bank, collate_latents
-
-    def _load_or_encode_bank(self) -> LatentBank:
-        train = self.config.train
-        vae_digest = hashlib.sha256((Path(self.config.vae_dir) / "model.safetensors").read_bytes()).hexdigest()[:12]
-        path = Path(train.out_dir) / f"latent_bank_{vae_digest}_{self.config.bank_crops_per_clip}.safetensors"
-        if path.is_file():
-            return LatentBank.load(path)
-        dataset = HumanML3DDataset(train.data_dir, "train", min_length=train.min_length, max_length=train.max_length)
-        bank = LatentBank.encode(self.vae, dataset, self.config.bank_crops_per_clip, train.seed)
-        bank.save(path)
-        return bank
 
     def build_model(self) -> nn.Module:
         """A fresh denoiser."""

@@ -1,0 +1,170 @@
+"""Text-to-motion with the consistency-distilled student (MotionLCM): 1-4 steps, no guidance doubling.
+
+The guidance scale is an input of the student network, so each step is one forward pass at batch
+B (the teacher needs 2B per step for classifier-free guidance, times 50 steps). Network, scheduler
+and pipeline stay separate, as in diffusers: the scheduler is diffusers' ``LCMScheduler`` and the
+timesteps and guidance per step count come from the student's step table.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from diffusers import LCMScheduler
+
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.model_store import FeatureNormalizer
+from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.sampling.consistency import StepPlan, lcm_scheduler
+from motionlcm_node.sampling.pipeline import (
+    MotionOutput,
+    SentenceEncoder,
+    check_request,
+    decode_motion,
+    initial_noise,
+)
+
+FRAMES_PER_SECOND = 20
+
+
+def lengths_from_seconds(seconds: Sequence[float], max_frames: int = 196) -> list[int]:
+    """Frame counts at 20 fps for durations in seconds, each within [4, max_frames].
+
+    Raises:
+        MotionLCMError: for a non-finite or non-positive duration, or one longer than ``max_frames``.
+    """
+    lengths = []
+    for value in seconds:
+        if not math.isfinite(value) or value <= 0:
+            raise MotionLCMError(f"durations must be positive seconds, got {value}")
+        frames = round(value * FRAMES_PER_SECOND)
+        if frames > max_frames:
+            raise MotionLCMError(
+                f"{value:g} s is {frames} frames, more than the model's {max_frames} ({max_frames / 20:g} s); "
+                "use the streaming engine for longer motions"
+            )
+        lengths.append(max(frames, 4))
+    return lengths
+
+
+class MotionLCMPipeline:
+    """Consistency sampling: text -> latent (1-4 student steps) -> VAE decode -> joints.
+
+    Args:
+        vae: the motion VAE.
+        student: a guidance-embedding denoiser distilled from the teacher.
+        text_encoder: sentence encoder (the one the student was trained with).
+        normalizer: feature statistics of the VAE.
+        latent_scale: VAE latents times this are the diffusion latents.
+        scheduler: ``consistency.lcm_scheduler(original_steps)`` of the student's distillation grid.
+        step_table: timesteps and guidance per number of steps.
+        max_frames: longest motion the VAE was trained on (frames at 20 fps).
+    """
+
+    def __init__(
+        self,
+        vae: MotionVAE,
+        student: LatentDenoiser,
+        text_encoder: SentenceEncoder,
+        normalizer: FeatureNormalizer,
+        latent_scale: float,
+        scheduler: LCMScheduler,
+        step_table: dict[int, StepPlan],
+        max_frames: int = 196,
+    ) -> None:
+        if not student.config.guidance_embedding:
+            raise MotionLCMError("MotionLCMPipeline needs a student with a guidance embedding")
+        self.vae, self.student, self.text_encoder = vae.eval(), student.eval(), text_encoder
+        self.normalizer, self.latent_scale, self.scheduler = normalizer, latent_scale, scheduler
+        self.step_table, self.max_frames = dict(step_table), max_frames
+
+    @classmethod
+    def from_models(
+        cls,
+        models_dir: Path,
+        text_encoder: SentenceEncoder | None = None,
+        device: str | torch.device = "cpu",
+    ) -> MotionLCMPipeline:
+        """The shipped student: ``models_dir/student`` with ``models_dir/vae``, on ``device``.
+
+        Args:
+            models_dir: folder in the ``models/`` layout.
+            text_encoder: an already loaded encoder (default: the offline MiniLM); it must be the
+                one the student was trained with.
+            device: torch device for the networks.
+        """
+        from motionlcm_node.model_store import load_student, load_vae
+        from motionlcm_node.text_encoder import TextEncoder
+
+        for part in ("student", "vae"):
+            if not (models_dir / part / "model.safetensors").is_file():
+                raise MotionLCMError(f"no {part} model in {models_dir / part}")
+        bundle = load_student(models_dir / "student")
+        vae, normalizer = load_vae(models_dir / "vae")
+        encoder = text_encoder if text_encoder is not None else TextEncoder()
+        model_id = getattr(encoder, "model_id", bundle.text_model)
+        if model_id != bundle.text_model:
+            raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")
+        return cls(
+            vae.to(device), bundle.denoiser.to(device), encoder, normalizer.to(device), bundle.latent_scale,
+            lcm_scheduler(bundle.original_steps), bundle.step_table,
+        )  # fmt: skip
+
+    def plan(self, num_steps: int, guidance: float | None = None) -> StepPlan:
+        """The timesteps and guidance for ``num_steps`` steps (``guidance`` overrides the table's)."""
+        if num_steps not in self.step_table:
+            raise MotionLCMError(f"no plan for {num_steps} steps; this student has {sorted(self.step_table)}")
+        plan = self.step_table[num_steps]
+        return plan if guidance is None else StepPlan(plan.timesteps, float(guidance))
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompts: Sequence[str],
+        lengths: Sequence[int] | None = None,
+        *,
+        seconds: Sequence[float] | None = None,
+        num_steps: int = 1,
+        guidance: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> MotionOutput:
+        """Generate one motion per prompt.
+
+        Args:
+            prompts: B sentences.
+            lengths: B lengths in frames at 20 fps (or give ``seconds``).
+            seconds: B durations in seconds (rounded to frames at 20 fps).
+            num_steps: consistency steps (a key of the step table: 1, 2 or 4 by default).
+            guidance: guidance scale given to the student (default: the table's for ``num_steps``).
+            generator: torch generator for the noise (seeded = reproducible).
+
+        Returns:
+            The motions (joints in metres, Y up) and per-stage timings in seconds.
+        """
+        if (lengths is None) == (seconds is None):
+            raise MotionLCMError("give exactly one of lengths (frames) or seconds")
+        lengths = list(lengths) if lengths is not None else lengths_from_seconds(seconds, self.max_frames)
+        check_request(prompts, lengths)
+        if max(lengths) > self.max_frames:
+            raise MotionLCMError(f"lengths must be at most {self.max_frames} frames, got {max(lengths)}")
+        plan = self.plan(num_steps, guidance)
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        device = next(self.student.parameters()).device
+        text = self.text_encoder.encode(list(prompts)).to(device)
+        timings["text"] = time.perf_counter() - start
+
+        mark = time.perf_counter()
+        latent = initial_noise(self.student, len(prompts), generator)
+        scales = torch.full((len(prompts),), plan.guidance, device=device)
+        self.scheduler.set_timesteps(timesteps=list(plan.timesteps), device=device)
+        for timestep in self.scheduler.timesteps:
+            noise = self.student(latent, timestep.expand(len(prompts)), text, scales)
+            latent = self.scheduler.step(noise, timestep, latent, generator=generator).prev_sample
+        timings["denoise"] = time.perf_counter() - mark
+        return decode_motion(self.vae, self.normalizer, latent / self.latent_scale, lengths, timings, start)

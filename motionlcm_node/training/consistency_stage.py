@@ -1,0 +1,180 @@
+"""Latent consistency distillation (LCD): a 1-4 step MotionLCM student from the diffusion teacher.
+
+Per step, for a batch of VAE latents ``z0`` (unit-variance scale) with captions:
+
+1. draw a grid index and noise ``z0`` to ``t_{n+k}`` (grid of ``original_steps`` DDIM timesteps,
+   skip ``k``), draw a guidance scale ``w ~ U[guidance_min, guidance_max]`` per item;
+2. the frozen teacher takes one guided DDIM step from ``t_{n+k}`` to ``t_n``;
+3. the student at ``t_{n+k}`` and the EMA target at ``t_n`` each map their input to a clean latent
+   through the boundary parameterisation ``c_skip x + c_out x0`` (diffusers' ``LCMScheduler``
+   scalings: ``c_skip = 0.25 / ((10t)^2 + 0.25)``, ``c_out = 10t / sqrt((10t)^2 + 0.25)``);
+4. the loss is the pseudo-Huber distance between the two; after the optimiser step the target moves
+   towards the student by ``1 - ema_decay``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.model_store import load_teacher, load_vae
+from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.sampling.consistency import (
+    default_step_table,
+    grid_timesteps,
+    lcm_scheduler,
+    step_table_from_dict,
+    validate_step_table,
+)
+from motionlcm_node.sampling.schedules import training_scheduler
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.training.checkpoint import export_model
+from motionlcm_node.training.config import StudentStageConfig, config_to_dict
+from motionlcm_node.training.latent_bank import cached_bank, collate_latents
+from motionlcm_node.training.text_vectors import dataset_text_vectors
+
+
+class ConsistencyPair(nn.Module):
+    """The trained student and its EMA target, checkpointed together so a resumed run keeps both.
+
+    ``forward`` is the student's (the only path with gradients, so DDP sees it); the target stays in
+    eval mode and is only changed by ``update_target``.
+    """
+
+    def __init__(self, student: LatentDenoiser, target: LatentDenoiser) -> None:
+        super().__init__()
+        self.student = student
+        self.target = target.requires_grad_(False).eval()
+
+    def forward(
+        self, latent: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor, guidance: torch.Tensor
+    ) -> torch.Tensor:
+        """The student's noise prediction."""
+        return self.student(latent, timesteps, text, guidance)
+
+    def train(self, mode: bool = True) -> ConsistencyPair:
+        """Set the student's mode; the target always stays in eval mode (no dropout)."""
+        super().train(mode)
+        self.target.eval()
+        return self
+
+    @torch.no_grad()
+    def update_target(self, decay: float) -> None:
+        """``target = decay * target + (1 - decay) * student``."""
+        for target, student in zip(self.target.parameters(), self.student.parameters(), strict=True):
+            target.lerp_(student, 1.0 - decay)
+
+
+def pseudo_huber(prediction: torch.Tensor, target: torch.Tensor, c: float) -> torch.Tensor:
+    """Mean of ``sqrt((prediction - target)^2 + c^2) - c``."""
+    return (torch.sqrt((prediction - target).square() + c * c) - c).mean()
+
+
+class StudentStage:
+    """Consistency distillation stage (the teacher and VAE are frozen; the bank is shared)."""
+
+    def __init__(self, config: StudentStageConfig) -> None:
+        self.config = config
+        train = config.train
+        teacher = load_teacher(Path(config.teacher_dir))
+        self.teacher = teacher.denoiser.requires_grad_(False).eval()
+        self.latent_scale = teacher.latent_scale
+        vae, _ = load_vae(Path(config.vae_dir))
+        if (vae.config.latent_tokens, vae.config.latent_dim) != (
+            self.teacher.config.latent_tokens,
+            self.teacher.config.latent_dim,
+        ):
+            raise MotionLCMError(f"{config.vae_dir} does not have the teacher's latent size")
+        self.text_vectors, self.text_model_id = dataset_text_vectors(train.data_dir, config.text_model)
+        if self.text_model_id != teacher.text_model:
+            raise MotionLCMError(f"teacher was trained with {teacher.text_model}, not {self.text_model_id}")
+        bank_dir = Path(config.bank_dir or train.out_dir)
+        self.bank = cached_bank(
+            vae.requires_grad_(False), Path(config.vae_dir), train, config.bank_crops_per_clip, bank_dir
+        )
+        self.grid = torch.tensor(grid_timesteps(config.original_steps))
+        self.skip = 1000 // config.original_steps
+        self.alphas_cumprod = training_scheduler().alphas_cumprod.float()
+        self.boundary = lcm_scheduler(config.original_steps).get_scalings_for_boundary_condition_discrete
+        raw_table = config.step_table
+        self.step_table = step_table_from_dict(raw_table) if raw_table else default_step_table(config.original_steps)
+        validate_step_table(self.step_table, config.original_steps)
+        self.student_config = replace(self.teacher.config, guidance_embedding=True)
+
+    def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
+        """The latent bank of the train split."""
+        return self.bank, collate_latents
+
+    def build_model(self) -> nn.Module:
+        """Student and EMA target, both the teacher plus a zero-initialised guidance embedding."""
+        student = LatentDenoiser(self.student_config)
+        result = student.load_state_dict(self.teacher.state_dict(), strict=False)
+        if result.unexpected_keys or any(not key.startswith("guidance_projection") for key in result.missing_keys):
+            raise MotionLCMError(f"teacher weights do not fit the student: {result}")
+        return ConsistencyPair(student, copy.deepcopy(student))
+
+    def _consistency(self, sample: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        """``c_skip x + c_out x0(x, eps)``: the clean latent a consistency function maps ``sample`` to."""
+        alpha = self.alphas_cumprod.to(sample.device)[timesteps].view(-1, 1, 1)
+        clean = (sample - (1.0 - alpha).sqrt() * noise) / alpha.sqrt()
+        c_skip, c_out = self.boundary(timesteps.float())
+        return c_skip.view(-1, 1, 1) * sample + c_out.view(-1, 1, 1) * clean
+
+    def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Pseudo-Huber distance between the student at ``t_{n+k}`` and the target at ``t_n``."""
+        pair: ConsistencyPair = getattr(model, "module", model)
+        mean, log_variance, texts = batch["mean"], batch["log_variance"], list(batch["texts"])
+        device, size = mean.device, len(texts)
+        latent = (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * self.latent_scale
+        text = self.text_vectors.encode(texts).to(device)
+        unconditional = self.text_vectors.encode([UNCONDITIONAL_TEXT]).to(device).expand_as(text)
+        start = self.grid[torch.randint(len(self.grid), (size,))].to(device)
+        previous = (start - self.skip).clamp_min(0)
+        c = self.config
+        guidance = torch.empty(size, device=device).uniform_(c.guidance_min, c.guidance_max)
+        noise = torch.randn_like(latent)
+        alphas = self.alphas_cumprod.to(device)
+        noisy = alphas[start].sqrt().view(-1, 1, 1) * latent + (1.0 - alphas[start]).sqrt().view(-1, 1, 1) * noise
+
+        prediction = self._consistency(noisy, model(noisy, start, text, guidance), start)
+        with torch.no_grad():
+            self.teacher.to(device)
+            both = self.teacher(torch.cat([noisy, noisy]), torch.cat([start, start]), torch.cat([unconditional, text]))
+            uncond, cond = both.chunk(2)
+            guided = uncond + guidance.view(-1, 1, 1) * (cond - uncond)
+            alpha = alphas[start].view(-1, 1, 1)
+            clean = (noisy - (1.0 - alpha).sqrt() * guided) / alpha.sqrt()
+            alpha_previous = alphas[previous].view(-1, 1, 1)
+            stepped = alpha_previous.sqrt() * clean + (1.0 - alpha_previous).sqrt() * guided
+            target = self._consistency(stepped, pair.target(stepped, previous, text, guidance), previous)
+        loss = pseudo_huber(prediction, target, c.huber_c)
+        return loss, {"huber": loss.item()}
+
+    def after_step(self, model: nn.Module) -> None:
+        """EMA update of the target after each optimiser step."""
+        getattr(model, "module", model).update_target(self.config.ema_decay)
+
+    def export(self, model: nn.Module, directory: Path) -> None:
+        """The student's weights and what sampling needs (latent scale, grid, step table, text model)."""
+        pair: ConsistencyPair = getattr(model, "module", model)
+        config = {
+            "denoiser": self.student_config.to_dict(),
+            "latent_scale": self.latent_scale,
+            "text_model": self.text_model_id,
+            "vae_dir": self.config.vae_dir,
+            "teacher_dir": self.config.teacher_dir,
+            "original_steps": self.config.original_steps,
+            "step_table": {str(steps): plan.to_dict() for steps, plan in sorted(self.step_table.items())},
+        }
+        export_model(pair.student, config, directory)
+
+    def config_dict(self) -> dict[str, object]:
+        """The stage configuration."""
+        return config_to_dict(self.config)
