@@ -125,3 +125,24 @@ def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: st
     assert message in capsys.readouterr().err
     with pytest.raises(Exception, match=message):
         load_stage_config(VAEStageConfig, path, MotionVAEConfig)
+
+
+def test_length_grouped_batches_train_and_need_variable_length_items(
+    prepared_fixture_dataset: Path, tmp_path: Path
+) -> None:
+    from motionlcm_node.errors import MotionLCMError
+    from motionlcm_node.training.config import TrainConfig
+    from motionlcm_node.training.latent_bank import LatentBank, collate_latents
+    from motionlcm_node.training.loop import _data_loader, train
+    from motionlcm_node.training.stages import VAEStage
+
+    train_config = TrainConfig(**{**TINY_TRAIN, "data_dir": str(prepared_fixture_dataset),
+                                  "out_dir": str(tmp_path / "run"), "group_by_length": True})  # fmt: skip
+    stage = VAEStage(VAEStageConfig(train_config, MotionVAEConfig(**TINY_VAE)))
+    assert train(stage, train_config, progress=False) == tmp_path / "run"
+    assert [int(row["step"]) for row in read_log(tmp_path / "run")] == [1, 2, 3]
+    bank = LatentBank(torch.zeros(4, 2, 4), torch.zeros(4, 2, 4), [["a"]] * 4)
+    from motionlcm_node.training.loop import DistributedContext
+
+    with pytest.raises(MotionLCMError, match="variable-length"):
+        _data_loader(bank, collate_latents, train_config, DistributedContext())
