@@ -76,10 +76,20 @@ class TextEncoder:
             [B, dim] float32 unit vectors on the CPU.
         """
         missing = sorted({s for s in sentences if s not in self._cache})
-        if missing:
+        if missing and len(missing) <= self.batch_size:
+            # One forward pass through the sentence-transformers modules (tokenize, transformer,
+            # pooling): ~1.5 ms less per call than ``encode``'s batching wrapper, which matters at
+            # batch 1 where the whole 1-step generation takes ~25 ms on the CPU.
+            features = self.model.preprocess(missing)
+            device = next(self.model.parameters()).device
+            output = self.model({k: v.to(device) if torch.is_tensor(v) else v for k, v in features.items()})
+            vectors = torch.nn.functional.normalize(output["sentence_embedding"], dim=-1)
+        elif missing:
             vectors = self.model.encode(
-                missing, batch_size=self.batch_size, convert_to_tensor=True, normalize_embeddings=True
-            )
+                missing, batch_size=self.batch_size, convert_to_tensor=True, normalize_embeddings=True,
+                show_progress_bar=len(missing) > 10 * self.batch_size,
+            )  # fmt: skip
+        if missing:
             for sentence, vector in zip(missing, vectors.float().cpu(), strict=True):
                 self._cache[sentence] = vector
         if not sentences:

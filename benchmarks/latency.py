@@ -1,0 +1,323 @@
+"""Latency and throughput of text-to-motion: MotionLCM student (1, 2, 4 steps) against the DDIM teacher.
+
+    python -m benchmarks.latency --models models
+    python -m benchmarks.latency --models models --threads 1 --repeats 20 --batch-sizes 32 256
+
+One run, one machine, one text encoder (the offline MiniLM) for every configuration:
+
+* the student in ``models/student`` at 1, 2 and 4 steps (its step table's guidance);
+* the teacher in ``models/teacher``, DDIM 50 with classifier-free guidance 7.5 (random weights of the
+  student's sizes when no teacher is shipped: timing does not depend on the weights);
+* ``reference``: MotionLCM-V2 sizes (``config/vae_reference.json`` + ``config/teacher_reference.json``,
+  the student with a guidance embedding), random weights, 1 step: timing only, not a model.
+
+Without ``models/student`` (or with ``--random-weights``) the student, teacher and VAE are random
+networks of the CPU configs' sizes (``config/vae_cpu.json``, ``config/teacher_cpu.json``), labelled so.
+
+Batch 1 latency is for one 196-frame sequence with text encoding included: every timed request
+uses a sentence the encoder has never seen, so its embedding cache cannot help; the cached-text
+column repeats one sentence. Figures are medians over ``--repeats`` after ``--warmup`` calls.
+Throughput (sequences/s) is ``batch / median call time`` at each ``--batch-sizes`` (new sentences).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from benchmarks.report import emit
+from motionlcm_node.machine import machine_description
+from motionlcm_node.model_store import FeatureNormalizer, load_teacher
+from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
+from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.sampling.consistency import default_step_table, lcm_scheduler
+from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
+from motionlcm_node.sampling.schedules import ddim_scheduler
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+STAGES = ("text", "denoise", "decode", "joints")
+TARGET_MS, TARGET_SPEEDUP = 30.0, 15.0
+Generate = Callable[[list[str], list[int]], MotionOutput]
+
+
+class FreshSentences:
+    """Sentences no encoder has seen (a counter makes each unique), of a realistic length (~12 words)."""
+
+    def __init__(self) -> None:
+        self._count = itertools.count()
+        self._verbs = ("walks forward", "waves with the right hand", "jumps in place", "turns left", "sits down")
+
+    def take(self, n: int) -> list[str]:
+        """``n`` new sentences."""
+        out = []
+        for _ in range(n):
+            k = next(self._count)
+            out.append(f"a person {self._verbs[k % 5]} slowly and then stops, variation number {k}")
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to time and how often.
+
+    Attributes:
+        repeats: timed batch-1 requests per configuration (and cached-text requests).
+        warmup: untimed batch-1 calls first.
+        batch_sizes: throughput batch sizes (sequences per call).
+        throughput_repeats: timed calls per batch size, after one untimed call.
+        frames: frames per sequence (20 fps; 196 = 9.8 s).
+        teacher_steps: DDIM steps of the teacher.
+        teacher_guidance: classifier-free guidance scale of the teacher.
+        reference: also time the MotionLCM-V2-size configuration.
+        random_weights: random networks of the CPU configs' sizes even when a student is shipped.
+    """
+
+    repeats: int = 20
+    warmup: int = 3
+    batch_sizes: tuple[int, ...] = (32, 256)
+    throughput_repeats: int = 3
+    frames: int = 196
+    teacher_steps: int = 50
+    teacher_guidance: float = 7.5
+    reference: bool = True
+    random_weights: bool = False
+
+
+@dataclass
+class Configuration:
+    """One timed configuration: how it is labelled in the report and how it generates."""
+
+    label: str
+    weights: str
+    steps: int
+    guidance: float
+    timesteps: list[int] | None
+    generate: Generate = field(repr=False)
+
+    def info(self) -> dict[str, object]:
+        """The report fields (everything but ``generate``)."""
+        return {key: value for key, value in asdict(self).items() if key != "generate"}
+
+
+def _random_parts(vae_file: str, denoiser_file: str) -> tuple[MotionVAE, LatentDenoiser, LatentDenoiser]:
+    """Randomly initialised VAE, teacher and student (guidance embedding) of the sizes in two configs."""
+    torch.manual_seed(0)
+    sections = [json.loads((CONFIG_DIR / name).read_text())["model"] for name in (vae_file, denoiser_file)]
+    config = DenoiserConfig.from_dict(sections[1])
+    teacher, student = LatentDenoiser(config), LatentDenoiser(replace(config, guidance_embedding=True))
+    return MotionVAE(MotionVAEConfig.from_dict(sections[0])), teacher, student
+
+
+def _random_student(vae: MotionVAE, net: LatentDenoiser, encoder: SentenceEncoder, device: str) -> MotionLCMPipeline:
+    identity = FeatureNormalizer(torch.zeros(263), torch.ones(263))
+    return MotionLCMPipeline(
+        vae.to(device), net.to(device), encoder, identity, 1.0, lcm_scheduler(50), default_step_table(50)
+    )
+
+
+def _student_rows(pipeline: MotionLCMPipeline, label: str, weights: str, steps: Sequence[int]) -> list[Configuration]:
+    rows = []
+    for count in (s for s in steps if s in pipeline.step_table):
+        plan = pipeline.plan(count)
+
+        def generate(prompts: list[str], lengths: list[int], count: int = count) -> MotionOutput:
+            return pipeline(prompts, lengths, num_steps=count, generator=torch.Generator().manual_seed(0))
+
+        name = f"{label}, {count} step{'s' * (count > 1)}"
+        rows.append(Configuration(name, weights, count, plan.guidance, list(plan.timesteps), generate))
+    return rows
+
+
+def build_configurations(
+    models: Path, encoder: SentenceEncoder, device: str, settings: Settings
+) -> list[Configuration]:
+    """Student (1, 2, 4 steps), teacher and optionally the reference sizes, in that order."""
+    if not settings.random_weights and (models / "student" / "model.safetensors").is_file():
+        student = MotionLCMPipeline.from_models(models, encoder, device=device)
+        student_weights = f"trained ({models / 'student'})"
+        if (models / "teacher" / "model.safetensors").is_file():
+            teacher_net, teacher_weights = load_teacher(models / "teacher").denoiser, f"trained ({models / 'teacher'})"
+        else:
+            teacher_net = LatentDenoiser(replace(student.student.config, guidance_embedding=False))
+            teacher_weights = "random weights of the student's sizes (no teacher shipped), timing only"
+    else:
+        vae, teacher_net, student_net = _random_parts("vae_cpu.json", "teacher_cpu.json")
+        student = _random_student(vae, student_net, encoder, device)
+        student_weights = teacher_weights = "random weights, CPU config sizes, timing only"
+    teacher = LatentDiffusionPipeline(student.vae, teacher_net.to(device), encoder, student.normalizer,
+                                      student.latent_scale, ddim_scheduler())  # fmt: skip
+    steps, guidance = settings.teacher_steps, settings.teacher_guidance
+
+    def teacher_generate(prompts: list[str], lengths: list[int]) -> MotionOutput:
+        return teacher(prompts, lengths, steps, guidance, torch.Generator().manual_seed(0))
+
+    rows = _student_rows(student, "student", student_weights, (1, 2, 4))
+    rows.append(Configuration(f"teacher, DDIM {steps} (w {guidance:g})", teacher_weights, steps, guidance, None,
+                              teacher_generate))  # fmt: skip
+    if settings.reference:
+        vae, _, student_net = _random_parts("vae_reference.json", "teacher_reference.json")
+        reference = _random_student(vae, student_net, encoder, device)
+        note = "random weights, timing only (V2's text model is sentence-t5-large; MiniLM here)"
+        rows += _student_rows(reference, "reference (MotionLCM-V2 sizes)", note, (1,))
+    return rows
+
+
+def _timed(generate: Generate, prompts: list[str], frames: int, device: str) -> tuple[float, MotionOutput]:
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    output = generate(prompts, [frames] * len(prompts))
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, output
+
+
+def measure(generate: Generate, sentences: FreshSentences, settings: Settings, device: str) -> dict[str, object]:
+    """Batch-1 stage and end-to-end times (ms, medians; new and cached text) and throughput (sequences/s)."""
+    frames, repeats = settings.frames, settings.repeats
+    for _ in range(settings.warmup):
+        _timed(generate, sentences.take(1), frames, device)
+    totals, stages = [], {stage: [] for stage in STAGES}
+    for _ in range(repeats):
+        seconds, output = _timed(generate, sentences.take(1), frames, device)
+        totals.append(seconds)
+        for stage in STAGES:
+            stages[stage].append(output.timings[stage])
+    cached_prompt = sentences.take(1)
+    _timed(generate, cached_prompt, frames, device)  # puts it in the cache
+    cached = [_timed(generate, cached_prompt, frames, device)[0] for _ in range(repeats)]
+    result: dict[str, object] = {f"{stage}_ms": 1000 * statistics.median(stages[stage]) for stage in STAGES}
+    result["end_to_end_ms"] = 1000 * statistics.median(totals)
+    result["end_to_end_max_ms"] = 1000 * max(totals)
+    result["end_to_end_cached_text_ms"] = 1000 * statistics.median(cached)
+    throughput = {}
+    for batch in settings.batch_sizes:
+        _timed(generate, sentences.take(batch), frames, device)  # warm-up at this size
+        calls = [_timed(generate, sentences.take(batch), frames, device)[0] for _ in range(settings.throughput_repeats)]
+        throughput[str(batch)] = batch / statistics.median(calls)
+    result["sequences_per_second"] = throughput
+    return result
+
+
+def run(
+    models: Path,
+    settings: Settings | None = None,
+    threads: int | None = None,
+    device: str = "auto",
+    encoder: SentenceEncoder | None = None,
+) -> dict[str, object]:
+    """Time every configuration; returns the JSON-serialisable report (times in ms, throughput in seq/s).
+
+    Args:
+        models: folder in the ``models/`` layout (``student/``, ``vae/``, optional ``teacher/``).
+        settings: what to time (default: ``Settings()``).
+        threads: torch CPU threads (default: torch's).
+        device: ``cpu``, ``cuda`` or ``auto``.
+        encoder: an already loaded sentence encoder (default: the offline MiniLM).
+    """
+    settings = settings or Settings()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if encoder is None:
+        from motionlcm_node.text_encoder import TextEncoder
+
+        encoder = TextEncoder(device=device)
+    load_start = os.getloadavg()[0]
+    configurations = build_configurations(models, encoder, device, settings)
+    sentences, rows = FreshSentences(), []
+    with torch.no_grad():
+        for configuration in configurations:
+            rows.append({**configuration.info(), **measure(configuration.generate, sentences, settings, device)})
+    base = rows[0]
+    for row in rows:
+        row["end_to_end_vs_student_1_step"] = row["end_to_end_ms"] / base["end_to_end_ms"]
+    teacher = next(row for row in rows if row["label"].startswith("teacher"))
+    speedup = teacher["end_to_end_ms"] / base["end_to_end_ms"]
+    return {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": machine_description(),
+        "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]},
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+        "mode": "random weights" if "random" in base["weights"] else "trained weights",
+        "settings": asdict(settings),
+        "rows": rows,
+        "teacher_over_student_1_step_end_to_end": speedup,
+        "targets": {
+            "student_1_step_end_to_end_ms": {
+                "target": f"<= {TARGET_MS:g}", "value": base["end_to_end_ms"], "met": base["end_to_end_ms"] <= TARGET_MS
+            },
+            "teacher_over_student_1_step": {
+                "target": f">= {TARGET_SPEEDUP:g}x", "value": speedup, "met": speedup >= TARGET_SPEEDUP
+            },
+        },
+    }  # fmt: skip
+
+
+def print_report(report: dict[str, object]) -> None:
+    """JSON, the markdown table, then the machine, threads and the targets."""
+    batches = list(report["rows"][0]["sequences_per_second"])
+    header = [
+        "configuration",
+        "weights",
+        *(f"{stage} ms" for stage in STAGES),
+        "end-to-end ms (new text)",
+        "end-to-end ms (cached text)",
+        *(f"seq/s @ batch {b}" for b in batches),
+        "x 1-step student",
+    ]
+    table = [[row["label"], row["weights"], *(f"{row[f'{stage}_ms']:.1f}" for stage in STAGES),
+              f"{row['end_to_end_ms']:.1f}", f"{row['end_to_end_cached_text_ms']:.1f}",
+              *(f"{row['sequences_per_second'][b]:.1f}" for b in batches),
+              f"{row['end_to_end_vs_student_1_step']:.1f}"] for row in report["rows"]]  # fmt: skip
+    emit(report, header, table)
+    load, settings = report["load_average_1min"], report["settings"]
+    print(f"Device {report['device']}, torch threads {report['torch_threads']}, {settings['frames']} frames per "
+          f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
+          f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
+    for name, target in report["targets"].items():
+        verdict = "met" if target["met"] else "NOT met"
+        print(f"Target {name}: {target['target']}; measured {target['value']:.1f} -> {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=Path, default=Path("models"), help="folder with student/, vae/, teacher/")
+    parser.add_argument("--repeats", type=int, default=20, help="timed batch-1 requests per configuration")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed calls first")
+    parser.add_argument("--batch-sizes", type=int, nargs="*", default=[32, 256], help="throughput batch sizes")
+    parser.add_argument("--throughput-repeats", type=int, default=3, help="timed calls per batch size")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
+    parser.add_argument("--random-weights", action="store_true", help="random networks of the CPU configs' sizes")
+    parser.add_argument("--no-reference", action="store_true", help="skip the MotionLCM-V2-size configuration")
+    parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
+    args = parser.parse_args()
+    if min(args.repeats, args.throughput_repeats, *args.batch_sizes) < 1 or args.warmup < 0:
+        parser.error("--repeats, --throughput-repeats and batch sizes must be >= 1, --warmup >= 0")
+    if not args.random_weights and not (args.models / "student" / "model.safetensors").is_file():
+        print(f"no student in {args.models / 'student'}: timing random networks of the CPU configs' sizes",
+              file=sys.stderr)  # fmt: skip
+    settings = Settings(args.repeats, args.warmup, tuple(args.batch_sizes), args.throughput_repeats,
+                        reference=not args.no_reference, random_weights=args.random_weights)  # fmt: skip
+    report = run(args.models, settings, threads=args.threads, device=args.device)
+    print_report(report)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

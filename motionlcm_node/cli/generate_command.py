@@ -1,0 +1,308 @@
+"""``motionlcm generate``: text in, motion out, with the MotionLCM student (1-4 consistency steps).
+
+Examples::
+
+    motionlcm generate "a person waves with the right hand" --seconds 6 --out out/generate
+    motionlcm generate --prompt-file prompts.txt --num-samples 3 --steps 2 --video-format mp4
+    motionlcm generate "a person walks forward" --seconds 4 --robot g1 --out out/walk
+
+A prompt file holds one prompt per line; blank lines and lines starting with ``#`` are skipped, and a
+line may start with its own duration in seconds: ``6.0 | a person walks in a circle``.
+
+Every sample ``k`` goes to ``DIR/<k>_<slug>/``: ``joints.npy`` ([T, 22, 3] float32, metres, Y up,
+20 fps), ``features.npy`` ([T, 263] float32 HumanML3D features), ``motion.gif`` or ``motion.mp4`` (a
+stick figure) and, with ``--robot``, ``robot_trajectory.npz`` and ``robot.mp4``. ``DIR/generate.json``
+records the request of every sample (prompt, seconds, frames, steps, timesteps, guidance, seed), the
+model folder, device, machine and timings (model loading = cold start; generation per stage). All
+samples are generated in one batched call (chunks of ``MAX_BATCH``); the same seed and request give
+identical joints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from motionlcm_node.cli.retarget_command import add_robot_arguments, write_robot_outputs
+from motionlcm_node.errors import MotionLCMError
+
+if TYPE_CHECKING:
+    from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+
+FPS = 20.0
+MAX_BATCH = 256  # sequences per pipeline call
+STUDENT_HELP = (
+    "distil one with `motionlcm train student --config config/student_cpu.json` (it needs models/vae and "
+    "models/teacher) and copy the run's model/ folder there; see docs/models.md"
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One prompt to generate.
+
+    Attributes:
+        prompt: the sentence.
+        seconds: duration in seconds.
+        source: where the prompt came from (for error messages).
+    """
+
+    prompt: str
+    seconds: float
+    source: str
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``generate`` command."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="generate human motion from text with the MotionLCM student",
+        description="Text to motion with the consistency-distilled student: joints, features, a stick-figure "
+        "video per sample, optionally a robot trajectory, and generate.json.",
+    )
+    parser.add_argument("prompts", nargs="*", metavar="PROMPT", help="sentences describing the motion")
+    parser.add_argument("--prompt-file", type=Path, default=None, help="one prompt per line ('6.0 | prompt' sets s)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="duration of each motion, s (default: 6.0)")
+    parser.add_argument("--steps", type=int, default=1, help="consistency steps, a key of the step table (1)")
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the step table's)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--num-samples", type=int, default=1, help="samples per prompt (default: 1)")
+    parser.add_argument("--models", type=Path, default=Path("models"), help="folder with student/ and vae/")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="torch device (auto)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--out", type=Path, default=Path("out/generate"), help="output folder (out/generate)")
+    parser.add_argument("--video-format", choices=("gif", "mp4"), default="gif", help="stick-figure format (gif)")
+    parser.add_argument("--no-video", action="store_true", help="write no videos (stick figure or robot)")
+    add_robot_arguments(parser, default_robot=None)
+    parser.set_defaults(handler=run_generate)
+
+
+def parse_prompt_file(path: Path, default_seconds: float) -> list[Request]:
+    """Prompts of a file: one per line, ``#`` comments and blank lines skipped, ``S | prompt`` sets seconds.
+
+    Args:
+        path: text file (UTF-8).
+        default_seconds: duration of lines without their own, s.
+
+    Raises:
+        MotionLCMError: unreadable file or an empty prompt.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise MotionLCMError(f"cannot read prompt file {path}: {error}") from None
+    requests = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        seconds, prompt = default_seconds, line
+        head, bar, tail = line.partition("|")
+        if bar:
+            try:
+                seconds, prompt = float(head), tail.strip()
+            except ValueError:
+                pass  # no leading duration: the bar belongs to the prompt
+        if not prompt:
+            raise MotionLCMError(f"{path}:{number}: empty prompt")
+        requests.append(Request(prompt, seconds, f"{path}:{number}"))
+    return requests
+
+
+def collect_requests(args: argparse.Namespace) -> list[Request]:
+    """The positional prompts, then the prompt file's, each checked (non-empty, a usable duration).
+
+    Raises:
+        MotionLCMError: no prompt, an empty prompt, or a duration that is not positive / too long.
+    """
+    from motionlcm_node.sampling.lcm_pipeline import lengths_from_seconds
+
+    requests = []
+    for index, prompt in enumerate(args.prompts, start=1):
+        if not prompt.strip():
+            raise MotionLCMError(f"prompt {index} is empty; describe the motion, e.g. 'a person jumps'")
+        requests.append(Request(prompt.strip(), args.seconds, f"prompt {index}"))
+    if args.prompt_file is not None:
+        requests += parse_prompt_file(args.prompt_file, args.seconds)
+    if not requests:
+        raise MotionLCMError("no prompt: give one or more PROMPT arguments or --prompt-file")
+    for request in requests:
+        try:
+            lengths_from_seconds([request.seconds])
+        except MotionLCMError as error:
+            raise MotionLCMError(f"{request.source}: {error}") from None
+    return requests
+
+
+def slugify(prompt: str, max_chars: int = 40) -> str:
+    """A folder-name-safe short form of a prompt: lower case, ``_`` between words, at most ``max_chars``."""
+    slug = re.sub(r"[^a-z0-9]+", "_", prompt.lower()).strip("_")[:max_chars].rstrip("_")
+    return slug or "motion"
+
+
+def resolve_device(name: str) -> str:
+    """``cpu``, ``cuda`` or ``auto`` (CUDA when available) to a torch device name.
+
+    Raises:
+        MotionLCMError: ``cuda`` asked for but not available.
+    """
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise MotionLCMError("--device cuda: no CUDA device is available to this torch build")
+    return name
+
+
+def load_pipeline(models: Path, device: str) -> MotionLCMPipeline:
+    """The student pipeline of ``models`` on ``device`` (text encoder included).
+
+    Raises:
+        MotionLCMError: missing student or VAE, or a text-model mismatch.
+    """
+    from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+    from motionlcm_node.text_encoder import TextEncoder
+
+    if not (models / "student" / "model.safetensors").is_file():
+        raise MotionLCMError(f"no student model in {models / 'student'}: {STUDENT_HELP}")
+    if not (models / "vae" / "model.safetensors").is_file():
+        raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
+    return MotionLCMPipeline.from_models(models, TextEncoder(device=device), device=device)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if args.num_samples < 1:
+        raise MotionLCMError(f"--num-samples must be at least 1, got {args.num_samples}")
+    if args.steps < 1:
+        raise MotionLCMError(f"--steps must be at least 1, got {args.steps}")
+    if args.guidance is not None and not (math.isfinite(args.guidance) and args.guidance >= 0):
+        raise MotionLCMError(f"--guidance must be a finite number >= 0, got {args.guidance}")
+    if args.threads is not None and args.threads < 1:
+        raise MotionLCMError(f"--threads must be at least 1, got {args.threads}")
+
+
+def _generate(
+    pipeline: MotionLCMPipeline, prompts: list[str], lengths: list[int], args: argparse.Namespace
+) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, float]]:
+    """Joints [T, 22, 3] and features [T, 263] per sample (float32) and the summed stage timings, s."""
+    import torch
+
+    generator = torch.Generator().manual_seed(args.seed)
+    joints, features, timings = [], [], {}
+    for start in range(0, len(prompts), MAX_BATCH):
+        chunk = slice(start, start + MAX_BATCH)
+        output = pipeline(
+            prompts[chunk], lengths[chunk], num_steps=args.steps, guidance=args.guidance, generator=generator
+        )
+        for index, frames in enumerate(output.lengths):
+            joints.append(output.joints[index, :frames].astype(np.float32))
+            features.append(output.features[index, :frames].astype(np.float32))
+        for stage, seconds in output.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+    return joints, features, timings
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Handler of ``motionlcm generate``."""
+    import torch
+
+    from motionlcm_node.data.render import render_animation
+    from motionlcm_node.machine import machine_description
+    from motionlcm_node.sampling.lcm_pipeline import lengths_from_seconds
+
+    _check_options(args)
+    requests = collect_requests(args)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    start = time.perf_counter()
+    pipeline = load_pipeline(args.models, device)
+    load_seconds = time.perf_counter() - start
+    try:
+        plan = pipeline.plan(args.steps, args.guidance)
+    except MotionLCMError as error:
+        raise MotionLCMError(f"--steps: {error}") from None
+
+    samples = [request for request in requests for _ in range(args.num_samples)]
+    prompts = [sample.prompt for sample in samples]
+    lengths = lengths_from_seconds([sample.seconds for sample in samples], pipeline.max_frames)
+    joints, features, stage_seconds = _generate(pipeline, prompts, lengths, args)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    render_seconds = robot_seconds = 0.0
+    records = []
+    for index, (sample, motion, feature) in enumerate(zip(samples, joints, features, strict=True)):
+        folder = args.out / f"{index:03d}_{slugify(sample.prompt)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "joints.npy", motion)
+        np.save(folder / "features.npy", feature)
+        mark = time.perf_counter()
+        video = None
+        if not args.no_video:
+            video = render_animation(motion, folder / f"motion.{args.video_format}", fps=FPS, title=sample.prompt)
+        render_seconds += time.perf_counter() - mark
+        mark = time.perf_counter()
+        robot = write_robot_outputs(motion, FPS, args, folder, render=not args.no_video)
+        robot_seconds += time.perf_counter() - mark
+        records.append({
+            "index": index, "prompt": sample.prompt, "seconds": sample.seconds, "frames": len(motion),
+            "steps": args.steps, "timesteps": list(plan.timesteps), "guidance": plan.guidance, "seed": args.seed,
+            "folder": str(folder), "joints": str(folder / "joints.npy"), "features": str(folder / "features.npy"),
+            "video": None if video is None else str(video),
+            "robot": None if robot is None else {
+                "trajectory": str(robot.trajectory), "video": None if robot.video is None else str(robot.video),
+                **robot.summary,
+            },
+        })  # fmt: skip
+    summary = {
+        "models": str(args.models),
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+        "machine": machine_description(),
+        "fps": FPS,
+        "steps": args.steps,
+        "timesteps": list(plan.timesteps),
+        "guidance": plan.guidance,
+        "seed": args.seed,
+        "seed_note": "one generator seeded with `seed` draws the noise of the whole batch, in sample order",
+        "num_samples_per_prompt": args.num_samples,
+        "timings_s": {
+            "model_load_cold_start": load_seconds,
+            "generation": stage_seconds,
+            "generation_per_sample": stage_seconds["total"] / len(samples),
+            "render": render_seconds,
+            "robot": robot_seconds,
+        },
+        "samples": records,
+    }
+    (args.out / "generate.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    _print_summary(summary, args.out)
+    return 0
+
+
+def _print_summary(summary: dict[str, object], out: Path) -> None:
+    timings = summary["timings_s"]
+    stages = timings["generation"]
+    for record in summary["samples"]:
+        files = ", ".join(Path(path).name for path in (record["joints"], record["video"]) if path)
+        if record["robot"]:
+            files += ", " + Path(record["robot"]["trajectory"]).name
+        print(f'"{record["prompt"]}": {record["frames"]} frames ({record["frames"] / FPS:g} s) -> '
+              f"{record['folder']}/ ({files})")  # fmt: skip
+    print(
+        f"{len(summary['samples'])} sample(s), {summary['steps']} step(s), guidance {summary['guidance']:g}, "
+        f"seed {summary['seed']}, on {summary['device']}: model load {timings['model_load_cold_start']:.2f} s "
+        f"(cold start); generation {1000 * stages['total']:.0f} ms (text {1000 * stages['text']:.0f}, "
+        f"denoise {1000 * stages['denoise']:.0f}, decode {1000 * stages['decode']:.0f}, "
+        f"joints {1000 * stages['joints']:.0f})"
+    )
+    print(f"summary -> {out / 'generate.json'}")

@@ -1,0 +1,60 @@
+"""Smoke test of `benchmarks/latency.py` with tiny models and tiny settings (structure, not speed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.latency import FreshSentences, Settings, print_report, run
+from motionlcm_node.text_encoder import TextEncoder
+from tests.tiny_models import write_tiny_models
+
+SMALL = Settings(repeats=2, warmup=1, batch_sizes=(2, 3), throughput_repeats=1, frames=40)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> TextEncoder:
+    return TextEncoder()
+
+
+def test_latency_report_on_tiny_models(prepared_fixture_dataset: Path, tmp_path: Path, encoder, capsys) -> None:
+    write_tiny_models(tmp_path / "models", prepared_fixture_dataset)
+    report = run(tmp_path / "models", SMALL, threads=1, device="cpu", encoder=encoder)
+    labels = [row["label"] for row in report["rows"]]
+    assert labels == ["student, 1 step", "student, 2 steps", "student, 4 steps", "teacher, DDIM 50 (w 7.5)",
+                      "reference (MotionLCM-V2 sizes), 1 step"]  # fmt: skip
+    assert report["mode"] == "trained weights" and report["torch_threads"] == 1 and report["device"] == "cpu"
+    assert report["rows"][0]["weights"].startswith("trained") and report["rows"][3]["weights"].startswith("trained")
+    assert "timing only" in report["rows"][4]["weights"] and report["rows"][2]["timesteps"] == [999, 759, 499, 259]
+    for row in report["rows"]:
+        for key in ("text_ms", "denoise_ms", "decode_ms", "joints_ms", "end_to_end_ms", "end_to_end_cached_text_ms"):
+            assert row[key] > 0, (row["label"], key)
+        assert set(row["sequences_per_second"]) == {"2", "3"} and min(row["sequences_per_second"].values()) > 0
+    assert report["rows"][0]["end_to_end_vs_student_1_step"] == 1.0
+    teacher = report["rows"][3]
+    assert report["teacher_over_student_1_step_end_to_end"] == pytest.approx(teacher["end_to_end_vs_student_1_step"])
+    assert report["teacher_over_student_1_step_end_to_end"] > 1.0  # 50 guided steps against one
+    assert set(report["targets"]) == {"student_1_step_end_to_end_ms", "teacher_over_student_1_step"}
+    json.dumps(report)  # serialisable
+
+    print_report(report)
+    printed = capsys.readouterr().out
+    assert "| configuration | weights | text ms |" in printed and "Machine:" in printed
+    assert "torch threads 1" in printed and "Target teacher_over_student_1_step: >= 15x" in printed
+
+
+def test_without_a_student_it_times_random_cpu_size_networks(tmp_path: Path, encoder) -> None:
+    settings = Settings(repeats=1, warmup=0, batch_sizes=(2,), throughput_repeats=1, frames=20, teacher_steps=2,
+                        reference=False)  # fmt: skip
+    report = run(tmp_path / "no_models", settings, threads=1, device="cpu", encoder=encoder)
+    assert report["mode"] == "random weights" and len(report["rows"]) == 4
+    assert all("CPU config sizes" in row["weights"] for row in report["rows"])
+    assert report["rows"][3]["label"] == "teacher, DDIM 2 (w 7.5)"
+
+
+def test_sentences_are_never_repeated() -> None:
+    source = FreshSentences()
+    sentences = source.take(3) + source.take(40)
+    assert len(set(sentences)) == 43 and all(len(s.split()) >= 10 for s in sentences)
