@@ -29,4 +29,8 @@ else
 fi
 "${PIP[@]}" -r requirements-dev.txt
 "${PIP[@]}" --no-deps --no-build-isolation -e .
+# ONNX Runtime text encoder (build/onnx/, git-ignored; ~10-20 s, skipped when current). Optional: without
+# it the torch text encoder is used.
+.venv/bin/motionlcm export text-encoder --if-stale \
+  || echo "setup: could not export the ONNX text encoder; the torch text encoder will be used" >&2
 echo "setup: ready (.venv/bin/motionlcm --help)"

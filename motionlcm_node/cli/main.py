@@ -16,13 +16,22 @@ from motionlcm_node.cli import (
     data_commands,
     demo_command,
     eval_command,
+    export_command,
     generate_command,
     retarget_command,
     train_command,
 )
 from motionlcm_node.errors import MotionLCMError
 
-SUBCOMMAND_MODULES = (data_commands, demo_command, generate_command, train_command, eval_command, retarget_command)
+SUBCOMMAND_MODULES = (
+    data_commands,
+    demo_command,
+    generate_command,
+    train_command,
+    eval_command,
+    retarget_command,
+    export_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

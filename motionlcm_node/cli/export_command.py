@@ -1,0 +1,52 @@
+"""``motionlcm export``: deployment formats of the models (the ONNX text encoder)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``export`` command and its ``text-encoder`` subcommand."""
+    export = subparsers.add_parser("export", help="export models to deployment formats (ONNX)")
+    commands = export.add_subparsers(dest="export_command", required=True, metavar="SUBCOMMAND")
+    text = commands.add_parser(
+        "text-encoder",
+        help="export the sentence encoder to ONNX Runtime and check it against the torch encoder",
+        description=(
+            "Export the sentence-transformers text model (transformer + pooling + L2 normalisation) to ONNX "
+            "with dynamic batch and sequence axes, check its vectors against the torch encoder "
+            "(cosine >= 0.9999) and write a JSON with the source model id beside it."
+        ),
+    )
+    text.add_argument(
+        "--out", type=Path, default=None, help="the .onnx file (default: build/onnx/<model_id>.onnx in the repository)"
+    )
+    text.add_argument(
+        "--model", type=Path, default=None, help="sentence-transformers model folder (default: all-MiniLM-L6-v2)"
+    )
+    text.add_argument(
+        "--if-stale", action="store_true", help="do nothing when OUT is already a current export of the model"
+    )
+    text.set_defaults(handler=run_export_text_encoder)
+
+
+def run_export_text_encoder(args: argparse.Namespace) -> int:
+    """Export, check, and print where the file went."""
+    from motionlcm_node.export.text_onnx import export_text_encoder
+    from motionlcm_node.onnx_text_encoder import default_onnx_path, export_is_current
+    from motionlcm_node.text_encoder import default_model_path, model_id_of
+
+    if args.if_stale:
+        model_id = model_id_of(args.model if args.model is not None else default_model_path())
+        out = args.out if args.out is not None else default_onnx_path(model_id)
+        if export_is_current(out, model_id):
+            print(f"{out} ({model_id}) is current")
+            return 0
+    report = export_text_encoder(args.out, args.model)
+    size_mb = report.onnx_path.stat().st_size / 2**20
+    print(
+        f"{report.onnx_path} ({report.model_id}, {size_mb:.0f} MiB; cosine to torch >= {report.min_cosine:.6f}; "
+        f"{report.seconds:.1f} s)"
+    )
+    return 0

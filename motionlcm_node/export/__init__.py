@@ -1,0 +1,1 @@
+"""Exports of the models to deployment formats (ONNX)."""

@@ -1,0 +1,157 @@
+"""ONNX Runtime text encoder: export (CLI), equivalence with the torch encoder, caches, stale exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from motionlcm_node.cli.main import main
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.export.text_onnx import verify_export
+from motionlcm_node.onnx_text_encoder import (
+    OnnxTextEncoder,
+    export_is_current,
+    load_text_encoder,
+    metadata_path,
+)
+from motionlcm_node.text_encoder import TextEncoder
+
+SENTENCES = [
+    "",
+    "a person walks forward",
+    "a person walks forward",
+    "someone jumps up and down three times and then waves with both hands above the head",
+    "Run!",
+    "the man sits down on a chair",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_encoder() -> TextEncoder:
+    return TextEncoder()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, torch_encoder: TextEncoder) -> Iterator[Path]:
+    """One export through the CLI (reusing the loaded torch model) for the whole module."""
+    out = tmp_path_factory.mktemp("onnx") / "minilm.onnx"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("motionlcm_node.export.text_onnx.TextEncoder", lambda model_path, device: torch_encoder)
+        assert main(["export", "text-encoder", "--out", str(out)]) == 0
+    yield out
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder(exported: Path) -> OnnxTextEncoder:
+    return OnnxTextEncoder(exported)
+
+
+@pytest.fixture
+def _shared_torch_encoder(monkeypatch: pytest.MonkeyPatch, torch_encoder: TextEncoder) -> None:
+    monkeypatch.setattr("motionlcm_node.onnx_text_encoder.TextEncoder", lambda model_path, device: torch_encoder)
+
+
+def test_cli_export_writes_a_current_export(exported: Path, torch_encoder: TextEncoder) -> None:
+    meta = json.loads(metadata_path(exported).read_text())
+    assert meta["model_id"] == torch_encoder.model_id
+    assert meta["dim"] == torch_encoder.dim == 384
+    assert meta["min_cosine"] >= 0.9999
+    assert export_is_current(exported, torch_encoder.model_id)
+    assert sorted(p.name for p in exported.parent.iterdir()) == ["minilm.json", "minilm.onnx"]  # no temp files
+
+
+def test_cli_skips_a_current_export(exported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "text-encoder", "--out", str(exported), "--if-stale"]) == 0
+    assert "is current" in capsys.readouterr().out
+
+
+def test_cli_rejects_a_non_onnx_path(
+    tmp_path: Path, torch_encoder: TextEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("motionlcm_node.export.text_onnx.TextEncoder", lambda model_path, device: torch_encoder)
+    assert main(["export", "text-encoder", "--out", str(tmp_path / "model.bin")]) == 2
+    assert ".onnx" in capsys.readouterr().err
+
+
+def test_same_vectors_as_torch(onnx_encoder: OnnxTextEncoder, torch_encoder: TextEncoder) -> None:
+    assert onnx_encoder.model_id == torch_encoder.model_id
+    assert onnx_encoder.dim == torch_encoder.dim
+    batch = onnx_encoder._compute(SENTENCES)  # one padded batch, no cache
+    alone = torch.cat([onnx_encoder._compute([s]) for s in SENTENCES])  # batch 1 each, no padding
+    reference = torch_encoder.encode(SENTENCES)
+    for vectors in (batch, alone, onnx_encoder.encode(SENTENCES)):
+        assert vectors.shape == (len(SENTENCES), 384)
+        assert vectors.dtype == torch.float32
+        assert vectors.device.type == "cpu"
+        assert torch.allclose(vectors.norm(dim=-1), torch.ones(len(SENTENCES)), atol=1e-5)
+        assert torch.nn.functional.cosine_similarity(vectors, reference, dim=-1).min() >= 0.9999
+    tokens = onnx_encoder.tokenize(SENTENCES)
+    assert tokens["attention_mask"].sum(axis=1).min() == 2  # "" is [CLS] [SEP] padded to the longest
+    assert onnx_encoder.encode([]).shape == (0, 384)
+
+
+def test_verify_rejects_a_bad_export(exported: Path, torch_encoder: TextEncoder) -> None:
+    assert verify_export(exported, torch_encoder, sentences=("", "hi")) >= 0.9999
+    with pytest.raises(MotionLCMError, match="cosine similarity"):
+        verify_export(exported, torch_encoder, sentences=("", "hi"), min_cosine=1.5)
+
+
+def test_cache_round_trip_and_shared_with_torch(
+    exported: Path, onnx_encoder: OnnxTextEncoder, torch_encoder: TextEncoder, tmp_path: Path
+) -> None:
+    vectors = onnx_encoder.encode(SENTENCES[:3])
+    onnx_encoder.save_cache(tmp_path / "vectors.safetensors")
+    fresh = OnnxTextEncoder(exported)
+    assert fresh.load_cache(tmp_path / "vectors.safetensors") >= 2
+
+    def no_compute(sentences: list[str]) -> torch.Tensor:
+        raise AssertionError(f"cached sentences were encoded again: {sentences}")
+
+    fresh._compute = no_compute  # type: ignore[method-assign]
+    assert torch.equal(fresh.encode(SENTENCES[:3]), vectors)
+    # the same file loads into the torch encoder (same model_id), and vice versa
+    assert torch_encoder.load_cache(tmp_path / "vectors.safetensors") >= 2
+    torch_encoder.save_cache(tmp_path / "torch.safetensors")
+    assert fresh.load_cache(tmp_path / "torch.safetensors") >= 2
+    meta = tmp_path / "vectors.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "model": "other-12345678"}))
+    with pytest.raises(MotionLCMError, match="other-12345678"):
+        fresh.load_cache(tmp_path / "vectors.safetensors")
+
+
+@pytest.mark.usefixtures("_shared_torch_encoder")
+def test_stale_export_is_refused(exported: Path, torch_encoder: TextEncoder, tmp_path: Path) -> None:
+    stale = tmp_path / "stale.onnx"
+    stale.symlink_to(exported)
+    meta = json.loads(metadata_path(exported).read_text())
+    metadata_path(stale).write_text(json.dumps({**meta, "model_id": "model-00000000"}))
+    assert not export_is_current(stale, torch_encoder.model_id)
+    with pytest.raises(MotionLCMError, match=r"stale .*model-00000000.*motionlcm export text-encoder"):
+        OnnxTextEncoder(stale)
+    with pytest.raises(MotionLCMError, match="stale"):
+        load_text_encoder("onnx", onnx_path=stale)
+    assert load_text_encoder("auto", onnx_path=stale) is torch_encoder
+
+
+@pytest.mark.usefixtures("_shared_torch_encoder")
+def test_missing_export(tmp_path: Path, torch_encoder: TextEncoder) -> None:
+    missing = tmp_path / "missing.onnx"
+    with pytest.raises(MotionLCMError, match=r"no ONNX text encoder at .*missing\.onnx: run `motionlcm export"):
+        OnnxTextEncoder(missing)
+    with pytest.raises(MotionLCMError, match="run `motionlcm export text-encoder`"):
+        load_text_encoder("onnx", onnx_path=missing)
+    assert load_text_encoder("auto", onnx_path=missing) is torch_encoder
+    assert load_text_encoder("torch") is torch_encoder
+    with pytest.raises(MotionLCMError, match="backend"):
+        load_text_encoder("tensorrt")
+
+
+def test_auto_prefers_a_current_export(exported: Path) -> None:
+    encoder = load_text_encoder("auto", onnx_path=exported, threads=1)
+    assert isinstance(encoder, OnnxTextEncoder)
+    with pytest.raises(MotionLCMError, match="optimization"):
+        OnnxTextEncoder(exported, optimization="max")
