@@ -216,6 +216,7 @@ def run(
     threads: int | None = None,
     device: str = "auto",
     encoder: SentenceEncoder | None = None,
+    text_backend: str = "auto",
 ) -> dict[str, object]:
     """Time every configuration; returns the JSON-serialisable report (times in ms, throughput in seq/s).
 
@@ -224,7 +225,9 @@ def run(
         settings: what to time (default: ``Settings()``).
         threads: torch CPU threads (default: torch's).
         device: ``cpu``, ``cuda`` or ``auto``.
-        encoder: an already loaded sentence encoder (default: the offline MiniLM).
+        encoder: an already loaded sentence encoder (default: the offline MiniLM, ``text_backend``).
+        text_backend: "auto" (ONNX Runtime export when built, else torch), "onnx" or "torch"; the
+            same encoder serves every configuration.
     """
     settings = settings or Settings()
     if threads is not None:
@@ -232,9 +235,9 @@ def run(
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if encoder is None:
-        from motionlcm_node.text_encoder import TextEncoder
+        from motionlcm_node.onnx_text_encoder import load_text_encoder
 
-        encoder = TextEncoder(device=device)
+        encoder = load_text_encoder(text_backend, device=device)
     load_start = os.getloadavg()[0]
     configurations = build_configurations(models, encoder, device, settings)
     sentences, rows = FreshSentences(), []
@@ -252,6 +255,7 @@ def run(
         "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]},
         "device": device,
         "torch_threads": torch.get_num_threads(),
+        "text_encoder": type(encoder).__name__,
         "mode": "random weights" if "random" in base["weights"] else "trained weights",
         "settings": asdict(settings),
         "rows": rows,
@@ -285,7 +289,8 @@ def print_report(report: dict[str, object]) -> None:
               f"{row['end_to_end_vs_student_1_step']:.1f}"] for row in report["rows"]]  # fmt: skip
     emit(report, header, table)
     load, settings = report["load_average_1min"], report["settings"]
-    print(f"Device {report['device']}, torch threads {report['torch_threads']}, {settings['frames']} frames per "
+    print(f"Device {report['device']}, torch threads {report['torch_threads']}, text encoder "
+          f"{report['text_encoder']}, {settings['frames']} frames per "
           f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
           f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
     for name, target in report["targets"].items():
@@ -302,6 +307,8 @@ def main() -> None:
     parser.add_argument("--throughput-repeats", type=int, default=3, help="timed calls per batch size")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
+    parser.add_argument("--text-backend", choices=("auto", "onnx", "torch"), default="auto",
+                        help="sentence encoder for every configuration (auto: the ONNX export when built)")  # fmt: skip
     parser.add_argument("--random-weights", action="store_true", help="random networks of the CPU configs' sizes")
     parser.add_argument("--no-reference", action="store_true", help="skip the MotionLCM-V2-size configuration")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
@@ -313,7 +320,7 @@ def main() -> None:
               file=sys.stderr)  # fmt: skip
     settings = Settings(args.repeats, args.warmup, tuple(args.batch_sizes), args.throughput_repeats,
                         reference=not args.no_reference, random_weights=args.random_weights)  # fmt: skip
-    report = run(args.models, settings, threads=args.threads, device=args.device)
+    report = run(args.models, settings, threads=args.threads, device=args.device, text_backend=args.text_backend)
     print_report(report)
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -30,7 +30,9 @@ def tiny_models(prepared_fixture_dataset: Path, tmp_path_factory: pytest.TempPat
 @pytest.fixture(autouse=True)
 def _reuse_encoder(monkeypatch: pytest.MonkeyPatch, shared_encoder: TextEncoder) -> None:
     """Each command would load MiniLM again (seconds); the command looks the class up at call time."""
-    monkeypatch.setattr("motionlcm_node.text_encoder.TextEncoder", lambda device="cpu": shared_encoder)
+    monkeypatch.setattr(
+        "motionlcm_node.onnx_text_encoder.load_text_encoder", lambda backend="auto", device="cpu": shared_encoder
+    )
 
 
 def _generate(models: Path, out: Path, *extra: str) -> int:

@@ -78,6 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--models", type=Path, default=Path("models"), help="folder with student/ and vae/")
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="torch device (auto)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument(
+        "--text-backend", choices=("auto", "onnx", "torch"), default="auto",
+        help="sentence encoder: ONNX Runtime export (`motionlcm export text-encoder`) or torch (auto: ONNX if built)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("out/generate"), help="output folder (out/generate)")
     parser.add_argument("--video-format", choices=("gif", "mp4"), default="gif", help="stick-figure format (gif)")
     parser.add_argument("--no-video", action="store_true", help="write no videos (stick figure or robot)")
@@ -163,20 +167,26 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def load_pipeline(models: Path, device: str) -> MotionLCMPipeline:
+def load_pipeline(models: Path, device: str, text_backend: str = "auto") -> MotionLCMPipeline:
     """The student pipeline of ``models`` on ``device`` (text encoder included).
+
+    Args:
+        models: folder with ``student/`` and ``vae/``.
+        device: torch device.
+        text_backend: "auto" (the ONNX Runtime export when present, else torch), "onnx" or "torch".
 
     Raises:
         MotionLCMError: missing student or VAE, or a text-model mismatch.
     """
+    from motionlcm_node.onnx_text_encoder import load_text_encoder
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
-    from motionlcm_node.text_encoder import TextEncoder
 
     if not (models / "student" / "model.safetensors").is_file():
         raise MotionLCMError(f"no student model in {models / 'student'}: {STUDENT_HELP}")
     if not (models / "vae" / "model.safetensors").is_file():
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
-    return MotionLCMPipeline.from_models(models, TextEncoder(device=device), device=device)
+    encoder = load_text_encoder(text_backend, device=device)
+    return MotionLCMPipeline.from_models(models, encoder, device=device)
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -225,7 +235,7 @@ def run_generate(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     start = time.perf_counter()
-    pipeline = load_pipeline(args.models, device)
+    pipeline = load_pipeline(args.models, device, args.text_backend)
     load_seconds = time.perf_counter() - start
     try:
         plan = pipeline.plan(args.steps, args.guidance)
@@ -267,6 +277,7 @@ def run_generate(args: argparse.Namespace) -> int:
         "models": str(args.models),
         "device": device,
         "torch_threads": torch.get_num_threads(),
+        "text_encoder": type(pipeline.text_encoder).__name__,
         "machine": machine_description(),
         "fps": FPS,
         "steps": args.steps,

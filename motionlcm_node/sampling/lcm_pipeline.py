@@ -94,19 +94,19 @@ class MotionLCMPipeline:
 
         Args:
             models_dir: folder in the ``models/`` layout.
-            text_encoder: an already loaded encoder (default: the offline MiniLM); it must be the
-                one the student was trained with.
+            text_encoder: an already loaded encoder (default: the offline MiniLM, through its ONNX
+                Runtime export when built, else torch); it must be the one the student was trained with.
             device: torch device for the networks.
         """
         from motionlcm_node.model_store import load_student, load_vae
-        from motionlcm_node.text_encoder import TextEncoder
+        from motionlcm_node.onnx_text_encoder import load_text_encoder
 
         for part in ("student", "vae"):
             if not (models_dir / part / "model.safetensors").is_file():
                 raise MotionLCMError(f"no {part} model in {models_dir / part}")
         bundle = load_student(models_dir / "student")
         vae, normalizer = load_vae(models_dir / "vae")
-        encoder = text_encoder if text_encoder is not None else TextEncoder()
+        encoder = text_encoder if text_encoder is not None else load_text_encoder("auto", device=str(device))
         model_id = getattr(encoder, "model_id", bundle.text_model)
         if model_id != bundle.text_model:
             raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")
