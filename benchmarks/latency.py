@@ -16,7 +16,8 @@ networks of the CPU configs' sizes (``config/vae_cpu.json``, ``config/teacher_cp
 
 Batch 1 latency is for one 196-frame sequence with text encoding included: every timed request
 uses a sentence the encoder has never seen, so its embedding cache cannot help; the cached-text
-column repeats one sentence. Figures are medians over ``--repeats`` after ``--warmup`` calls.
+column repeats one sentence. Figures are medians over ``--repeats`` after ``--warmup`` calls; the
+batch-1 requests go round-robin over the configurations so machine drifts affect all alike.
 Throughput (sequences/s) is ``batch / median call time`` at each ``--batch-sizes`` (new sentences).
 """
 
@@ -183,31 +184,44 @@ def _timed(generate: Generate, prompts: list[str], frames: int, device: str) -> 
     return time.perf_counter() - start, output
 
 
-def measure(generate: Generate, sentences: FreshSentences, settings: Settings, device: str) -> dict[str, object]:
-    """Batch-1 stage and end-to-end times (ms, medians; new and cached text) and throughput (sequences/s)."""
+def measure(configurations: Sequence[Configuration], sentences: FreshSentences, settings: Settings, device: str
+            ) -> list[dict[str, object]]:  # fmt: skip
+    """Batch-1 stage and end-to-end times (ms, medians; new and cached text) and throughput (sequences/s).
+
+    Batch-1 requests go round-robin over the configurations (after every configuration's warm-up),
+    so slow drifts of the machine (frequency, other load, first-call effects) hit all of them alike.
+    """
     frames, repeats = settings.frames, settings.repeats
-    for _ in range(settings.warmup):
-        _timed(generate, sentences.take(1), frames, device)
-    totals, stages = [], {stage: [] for stage in STAGES}
+    for configuration in configurations:
+        for _ in range(settings.warmup):
+            _timed(configuration.generate, sentences.take(1), frames, device)
+    totals = [[] for _ in configurations]
+    stages = [{stage: [] for stage in STAGES} for _ in configurations]
     for _ in range(repeats):
-        seconds, output = _timed(generate, sentences.take(1), frames, device)
-        totals.append(seconds)
-        for stage in STAGES:
-            stages[stage].append(output.timings[stage])
-    cached_prompt = sentences.take(1)
-    _timed(generate, cached_prompt, frames, device)  # puts it in the cache
-    cached = [_timed(generate, cached_prompt, frames, device)[0] for _ in range(repeats)]
-    result: dict[str, object] = {f"{stage}_ms": 1000 * statistics.median(stages[stage]) for stage in STAGES}
-    result["end_to_end_ms"] = 1000 * statistics.median(totals)
-    result["end_to_end_max_ms"] = 1000 * max(totals)
-    result["end_to_end_cached_text_ms"] = 1000 * statistics.median(cached)
-    throughput = {}
-    for batch in settings.batch_sizes:
-        _timed(generate, sentences.take(batch), frames, device)  # warm-up at this size
-        calls = [_timed(generate, sentences.take(batch), frames, device)[0] for _ in range(settings.throughput_repeats)]
-        throughput[str(batch)] = batch / statistics.median(calls)
-    result["sequences_per_second"] = throughput
-    return result
+        for index, configuration in enumerate(configurations):
+            seconds, output = _timed(configuration.generate, sentences.take(1), frames, device)
+            totals[index].append(seconds)
+            for stage in STAGES:
+                stages[index][stage].append(output.timings[stage])
+    results = []
+    for index, configuration in enumerate(configurations):
+        generate = configuration.generate
+        cached_prompt = sentences.take(1)
+        _timed(generate, cached_prompt, frames, device)  # puts it in the cache
+        cached = [_timed(generate, cached_prompt, frames, device)[0] for _ in range(repeats)]
+        result: dict[str, object] = {f"{stage}_ms": 1000 * statistics.median(stages[index][stage]) for stage in STAGES}
+        result["end_to_end_ms"] = 1000 * statistics.median(totals[index])
+        result["end_to_end_max_ms"] = 1000 * max(totals[index])
+        result["end_to_end_cached_text_ms"] = 1000 * statistics.median(cached)
+        throughput = {}
+        for batch in settings.batch_sizes:
+            _timed(generate, sentences.take(batch), frames, device)  # warm-up at this size
+            calls = [_timed(generate, sentences.take(batch), frames, device)[0]
+                     for _ in range(settings.throughput_repeats)]  # fmt: skip
+            throughput[str(batch)] = batch / statistics.median(calls)
+        result["sequences_per_second"] = throughput
+        results.append({**configuration.info(), **result})
+    return results
 
 
 def run(
@@ -240,10 +254,8 @@ def run(
         encoder = load_text_encoder(text_backend, device=device)
     load_start = os.getloadavg()[0]
     configurations = build_configurations(models, encoder, device, settings)
-    sentences, rows = FreshSentences(), []
     with torch.no_grad():
-        for configuration in configurations:
-            rows.append({**configuration.info(), **measure(configuration.generate, sentences, settings, device)})
+        rows = measure(configurations, FreshSentences(), settings, device)
     base = rows[0]
     for row in rows:
         row["end_to_end_vs_student_1_step"] = row["end_to_end_ms"] / base["end_to_end_ms"]

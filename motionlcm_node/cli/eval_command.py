@@ -82,8 +82,11 @@ def run_eval(args: argparse.Namespace) -> int:
         raise MotionLCMError(f"evaluator was trained with {evaluator.text_model}, not {text_encoder.model_id}")
     vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
     generators, extra = {}, {}
-    # Sentences no caption uses, so their text encoding is timed too (they are not in the cache).
-    timing_prompts = [f"a person does motion number {k}" for k in range(args.timing_sentences)]
+
+    def timing_prompts(row: str) -> list[str]:
+        # Sentences no caption (and no other row) uses, so every row's timing includes text encoding.
+        return [f"a person does motion number {k} for {row}" for k in range(args.timing_sentences)]
+
     timing_column = "s / sentence (batch 1, 196 frames)"
     if vae is not None and (args.models / "teacher").is_dir():
         bundle = load_teacher(args.models / "teacher")
@@ -92,7 +95,7 @@ def run_eval(args: argparse.Namespace) -> int:
         )
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
         generators[name] = _batched(pipeline, num_steps=args.steps, guidance=args.guidance)
-        seconds = time_per_sentence(pipeline, timing_prompts, num_steps=args.steps, guidance=args.guidance)
+        seconds = time_per_sentence(pipeline, timing_prompts(name), num_steps=args.steps, guidance=args.guidance)
         extra[name] = {timing_column: f"{seconds:.3f}"}
     if vae is not None and (args.models / "student").is_dir():
         student = MotionLCMPipeline.from_models(args.models, text_encoder)
@@ -100,7 +103,7 @@ def run_eval(args: argparse.Namespace) -> int:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
             generators[name] = _batched(student, num_steps=steps, guidance=plan.guidance)
-            seconds = time_per_sentence(student, timing_prompts, num_steps=steps, guidance=plan.guidance)
+            seconds = time_per_sentence(student, timing_prompts(name), num_steps=steps, guidance=plan.guidance)
             extra[name] = {timing_column: f"{seconds:.3f}"}
     with torch.no_grad():
         rows = evaluate(
