@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from motionlcm_node.cli.retarget_command import add_robot_arguments, write_robot_outputs
+from motionlcm_node.data.dataset import FPS
 from motionlcm_node.errors import MotionLCMError
 
 if TYPE_CHECKING:
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 
-FPS = 20.0
 MAX_BATCH = 256  # sequences per pipeline call
 STUDENT_HELP = (
     "distil one with `motionlcm train student --config config/student_cpu.json` (it needs models/vae and "

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from diffusers import LCMScheduler
 
+from motionlcm_node.data.dataset import FPS
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
@@ -29,8 +30,6 @@ from motionlcm_node.sampling.pipeline import (
     initial_noise,
 )
 
-FRAMES_PER_SECOND = 20
-
 
 def lengths_from_seconds(seconds: Sequence[float], max_frames: int = 196) -> list[int]:
     """Frame counts at 20 fps for durations in seconds, each within [4, max_frames].
@@ -42,10 +41,10 @@ def lengths_from_seconds(seconds: Sequence[float], max_frames: int = 196) -> lis
     for value in seconds:
         if not math.isfinite(value) or value <= 0:
             raise MotionLCMError(f"durations must be positive seconds, got {value}")
-        frames = round(value * FRAMES_PER_SECOND)
+        frames = round(value * FPS)
         if frames > max_frames:
             raise MotionLCMError(
-                f"{value:g} s is {frames} frames, more than the model's {max_frames} ({max_frames / 20:g} s); "
+                f"{value:g} s is {frames} frames, more than the model's {max_frames} ({max_frames / FPS:g} s); "
                 "use the streaming engine for longer motions"
             )
         lengths.append(max(frames, 4))

@@ -37,7 +37,7 @@ from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import StudentStageConfig, config_to_dict
-from motionlcm_node.training.latent_bank import cached_bank, collate_latents
+from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
 
@@ -101,7 +101,8 @@ class StudentStage:
         )
         self.grid = torch.tensor(grid_timesteps(config.original_steps))
         self.skip = 1000 // config.original_steps
-        self.alphas_cumprod = training_scheduler().alphas_cumprod.float()
+        self.scheduler = training_scheduler()
+        self.alphas_cumprod = self.scheduler.alphas_cumprod.float()
         self.boundary = lcm_scheduler(config.original_steps).get_scalings_for_boundary_condition_discrete
         raw_table = config.step_table
         self.step_table = step_table_from_dict(raw_table) if raw_table else default_step_table(config.original_steps)
@@ -120,28 +121,30 @@ class StudentStage:
             raise MotionLCMError(f"teacher weights do not fit the student: {result}")
         return ConsistencyPair(student, copy.deepcopy(student))
 
+    def _clean_latent(self, sample: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        """``x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t)``, with ``a_t`` the cumulative alpha at each timestep."""
+        alpha = self.alphas_cumprod.to(sample.device)[timesteps].view(-1, 1, 1)
+        return (sample - (1.0 - alpha).sqrt() * noise) / alpha.sqrt()
+
     def _consistency(self, sample: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
         """``c_skip x + c_out x0(x, eps)``: the clean latent a consistency function maps ``sample`` to."""
-        alpha = self.alphas_cumprod.to(sample.device)[timesteps].view(-1, 1, 1)
-        clean = (sample - (1.0 - alpha).sqrt() * noise) / alpha.sqrt()
+        clean = self._clean_latent(sample, noise, timesteps)
         c_skip, c_out = self.boundary(timesteps.float())
         return c_skip.view(-1, 1, 1) * sample + c_out.view(-1, 1, 1) * clean
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """Pseudo-Huber distance between the student at ``t_{n+k}`` and the target at ``t_n``."""
         pair: ConsistencyPair = getattr(model, "module", model)
-        mean, log_variance, texts = batch["mean"], batch["log_variance"], list(batch["texts"])
-        device, size = mean.device, len(texts)
-        latent = (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * self.latent_scale
+        texts = list(batch["texts"])
+        latent = sample_latents(batch, self.latent_scale)
+        device, size = latent.device, len(texts)
         text = self.text_vectors.encode(texts).to(device)
         unconditional = self.text_vectors.encode([UNCONDITIONAL_TEXT]).to(device).expand_as(text)
         start = self.grid[torch.randint(len(self.grid), (size,))].to(device)
         previous = (start - self.skip).clamp_min(0)
         c = self.config
         guidance = torch.empty(size, device=device).uniform_(c.guidance_min, c.guidance_max)
-        noise = torch.randn_like(latent)
-        alphas = self.alphas_cumprod.to(device)
-        noisy = alphas[start].sqrt().view(-1, 1, 1) * latent + (1.0 - alphas[start]).sqrt().view(-1, 1, 1) * noise
+        noisy = self.scheduler.add_noise(latent, torch.randn_like(latent), start)
 
         prediction = self._consistency(noisy, model(noisy, start, text, guidance), start)
         with torch.no_grad():
@@ -149,9 +152,8 @@ class StudentStage:
             both = self.teacher(torch.cat([noisy, noisy]), torch.cat([start, start]), torch.cat([unconditional, text]))
             uncond, cond = both.chunk(2)
             guided = uncond + guidance.view(-1, 1, 1) * (cond - uncond)
-            alpha = alphas[start].view(-1, 1, 1)
-            clean = (noisy - (1.0 - alpha).sqrt() * guided) / alpha.sqrt()
-            alpha_previous = alphas[previous].view(-1, 1, 1)
+            clean = self._clean_latent(noisy, guided, start)
+            alpha_previous = self.alphas_cumprod.to(device)[previous].view(-1, 1, 1)
             stepped = alpha_previous.sqrt() * clean + (1.0 - alpha_previous).sqrt() * guided
             target = self._consistency(stepped, pair.target(stepped, previous, text, guidance), previous)
         loss = pseudo_huber(prediction, target, c.huber_c)

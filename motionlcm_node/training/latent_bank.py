@@ -70,6 +70,12 @@ class LatentBank(Dataset):
         return cls(tensors["means"], tensors["log_variances"], json.loads(path.with_suffix(".json").read_text()))
 
 
+def sample_latents(batch: dict[str, object], scale: float) -> torch.Tensor:
+    """One posterior draw ``(mean + std * noise) * scale`` [B, L, D] of a ``collate_latents`` batch."""
+    mean, log_variance = batch["mean"], batch["log_variance"]
+    return (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * scale
+
+
 def collate_latents(items: list[dict[str, object]]) -> dict[str, object]:
     """Batch bank items: ``mean`` and ``log_variance`` [B, L, D], ``texts`` list of B captions."""
     return {

@@ -27,7 +27,7 @@ from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
-from motionlcm_node.training.latent_bank import cached_bank, collate_latents
+from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
 from motionlcm_node.training.loop import motion_text_dataset
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
@@ -133,9 +133,9 @@ class TeacherStage:
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """Epsilon-prediction MSE at uniformly drawn timesteps."""
-        mean, log_variance, texts = batch["mean"], batch["log_variance"], list(batch["texts"])
-        device = mean.device
-        latent = (mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)) * self.latent_scale
+        texts = list(batch["texts"])
+        latent = sample_latents(batch, self.latent_scale)
+        device = latent.device
         drop = torch.rand(len(texts)) < self.config.text_dropout
         texts = [UNCONDITIONAL_TEXT if dropped else text for text, dropped in zip(texts, drop.tolist(), strict=True)]
         text = self.text_vectors.encode(texts).to(device)
