@@ -14,6 +14,10 @@ One run, one machine, one text encoder (the offline MiniLM) for every configurat
 Without ``models/student`` (or with ``--random-weights``) the student, teacher and VAE are random
 networks of the CPU configs' sizes (``config/vae_cpu.json``, ``config/teacher_cpu.json``), labelled so.
 
+Every configuration uses the same VAE decoder backend (``--decoder-backend``; by default ONNX Runtime
+when ``models/vae`` holds a current ``decoder.onnx``, the same as ``motionlcm generate``), so only the
+text-to-latent part differs between rows.
+
 Batch 1 latency is for one 196-frame sequence with text encoding included: every timed request
 uses a sentence the encoder has never seen, so its embedding cache cannot help; the cached-text
 column repeats one sentence. Figures are medians over ``--repeats`` after ``--warmup`` calls; the
@@ -29,6 +33,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -37,14 +42,19 @@ from pathlib import Path
 import torch
 
 from benchmarks.report import emit
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.export.vae_onnx import export_vae_decoder
 from motionlcm_node.machine import machine_description
-from motionlcm_node.model_store import FeatureNormalizer, load_teacher
+from motionlcm_node.model_store import FeatureNormalizer, load_teacher, save_normalizer
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.onnx_text_encoder import onnx_providers
 from motionlcm_node.sampling.consistency import default_step_table, lcm_scheduler
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
 from motionlcm_node.sampling.schedules import ddim_scheduler
+from motionlcm_node.training.checkpoint import save_weights
+from motionlcm_node.vae_decoding import FeatureDecoder, OnnxFeatureDecoder, TorchFeatureDecoder
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 STAGES = ("text", "denoise", "decode", "joints")
@@ -82,6 +92,8 @@ class Settings:
         teacher_guidance: classifier-free guidance scale of the teacher.
         reference: also time the MotionLCM-V2-size configuration.
         random_weights: random networks of the CPU configs' sizes even when a student is shipped.
+        decoder_backend: VAE decoder for every configuration: "onnx", "torch" or "auto" (ONNX when the
+            student's VAE has a current export; random-weight VAEs are then exported to a temporary folder).
     """
 
     repeats: int = 20
@@ -93,6 +105,7 @@ class Settings:
     teacher_guidance: float = 7.5
     reference: bool = True
     random_weights: bool = False
+    decoder_backend: str = "auto"
 
 
 @dataclass
@@ -104,6 +117,7 @@ class Configuration:
     steps: int
     guidance: float
     timesteps: list[int] | None
+    decoder_backend: str
     generate: Generate = field(repr=False)
 
     def info(self) -> dict[str, object]:
@@ -120,11 +134,27 @@ def _random_parts(vae_file: str, denoiser_file: str) -> tuple[MotionVAE, LatentD
     return MotionVAE(MotionVAEConfig.from_dict(sections[0])), teacher, student
 
 
-def _random_student(vae: MotionVAE, net: LatentDenoiser, encoder: SentenceEncoder, device: str) -> MotionLCMPipeline:
+def _decoder_for(vae: MotionVAE, normalizer: FeatureNormalizer, backend: str, device: str) -> FeatureDecoder:
+    """The decoder of an in-memory VAE on ``backend`` (ONNX: exported to a temporary folder first)."""
+    if backend == "torch":
+        return TorchFeatureDecoder(vae.to(device).eval(), normalizer.to(device))
+    with tempfile.TemporaryDirectory(prefix="motionlcm_latency_vae_") as folder:
+        save_weights(vae, Path(folder) / "model.safetensors")  # a temporary copy: no 16 MiB shipping limit
+        (Path(folder) / "config.json").write_text(json.dumps({"vae": vae.config.to_dict()}))
+        save_normalizer(normalizer, Path(folder) / "normalizer.safetensors")
+        export_vae_decoder(Path(folder))
+        return OnnxFeatureDecoder(Path(folder), device, torch.get_num_threads())  # the session holds the graph
+
+
+def _random_student(
+    vae: MotionVAE, net: LatentDenoiser, encoder: SentenceEncoder, device: str, decoder_backend: str
+) -> MotionLCMPipeline:
     identity = FeatureNormalizer(torch.zeros(263), torch.ones(263))
+    decoder = _decoder_for(vae, identity, decoder_backend, device)
     return MotionLCMPipeline(
-        vae.to(device), net.to(device), encoder, identity, 1.0, lcm_scheduler(50), default_step_table(50)
-    )
+        vae.to(device), net.to(device), encoder, identity, 1.0, lcm_scheduler(50), default_step_table(50),
+        decoder=decoder,
+    )  # fmt: skip
 
 
 def _student_rows(pipeline: MotionLCMPipeline, label: str, weights: str, steps: Sequence[int]) -> list[Configuration]:
@@ -136,16 +166,26 @@ def _student_rows(pipeline: MotionLCMPipeline, label: str, weights: str, steps: 
             return pipeline(prompts, lengths, num_steps=count, generator=torch.Generator().manual_seed(0))
 
         name = f"{label}, {count} step{'s' * (count > 1)}"
-        rows.append(Configuration(name, weights, count, plan.guidance, list(plan.timesteps), generate))
+        backend = pipeline.decoder.backend
+        rows.append(Configuration(name, weights, count, plan.guidance, list(plan.timesteps), backend, generate))
     return rows
+
+
+def _onnx_usable(device: str) -> bool:
+    try:
+        onnx_providers(device)
+    except (ImportError, MotionLCMError):
+        return False
+    return True
 
 
 def build_configurations(
     models: Path, encoder: SentenceEncoder, device: str, settings: Settings
 ) -> list[Configuration]:
     """Student (1, 2, 4 steps), teacher and optionally the reference sizes, in that order."""
+    threads = torch.get_num_threads()
     if not settings.random_weights and (models / "student" / "model.safetensors").is_file():
-        student = MotionLCMPipeline.from_models(models, encoder, device=device)
+        student = MotionLCMPipeline.from_models(models, encoder, device, settings.decoder_backend, threads)
         student_weights = f"trained ({models / 'student'})"
         if (models / "teacher" / "model.safetensors").is_file():
             teacher_net, teacher_weights = load_teacher(models / "teacher").denoiser, f"trained ({models / 'teacher'})"
@@ -154,10 +194,11 @@ def build_configurations(
             teacher_weights = "random weights of the student's sizes (no teacher shipped), timing only"
     else:
         vae, teacher_net, student_net = _random_parts("vae_cpu.json", "teacher_cpu.json")
-        student = _random_student(vae, student_net, encoder, device)
+        backend = "onnx" if settings.decoder_backend == "auto" and _onnx_usable(device) else settings.decoder_backend
+        student = _random_student(vae, student_net, encoder, device, "torch" if backend == "auto" else backend)
         student_weights = teacher_weights = "random weights, CPU config sizes, timing only"
     teacher = LatentDiffusionPipeline(student.vae, teacher_net.to(device), encoder, student.normalizer,
-                                      student.latent_scale, ddim_scheduler())  # fmt: skip
+                                      student.latent_scale, ddim_scheduler(), decoder=student.decoder)  # fmt: skip
     steps, guidance = settings.teacher_steps, settings.teacher_guidance
 
     def teacher_generate(prompts: list[str], lengths: list[int]) -> MotionOutput:
@@ -165,10 +206,10 @@ def build_configurations(
 
     rows = _student_rows(student, "student", student_weights, (1, 2, 4))
     rows.append(Configuration(f"teacher, DDIM {steps} (w {guidance:g})", teacher_weights, steps, guidance, None,
-                              teacher_generate))  # fmt: skip
+                              teacher.decoder.backend, teacher_generate))  # fmt: skip
     if settings.reference:
         vae, _, student_net = _random_parts("vae_reference.json", "teacher_reference.json")
-        reference = _random_student(vae, student_net, encoder, device)
+        reference = _random_student(vae, student_net, encoder, device, student.decoder.backend)
         note = "random weights, timing only (V2's text model is sentence-t5-large; MiniLM here)"
         rows += _student_rows(reference, "reference (MotionLCM-V2 sizes)", note, (1,))
     return rows
@@ -251,7 +292,7 @@ def run(
     if encoder is None:
         from motionlcm_node.onnx_text_encoder import load_text_encoder
 
-        encoder = load_text_encoder(text_backend, device=device)
+        encoder = load_text_encoder(text_backend, device=device, threads=torch.get_num_threads())
     load_start = os.getloadavg()[0]
     configurations = build_configurations(models, encoder, device, settings)
     with torch.no_grad():
@@ -268,6 +309,7 @@ def run(
         "device": device,
         "torch_threads": torch.get_num_threads(),
         "text_encoder": type(encoder).__name__,
+        "vae_decoder": sorted({row["decoder_backend"] for row in rows}),
         "mode": "random weights" if "random" in base["weights"] else "trained weights",
         "settings": asdict(settings),
         "rows": rows,
@@ -302,7 +344,7 @@ def print_report(report: dict[str, object]) -> None:
     emit(report, header, table)
     load, settings = report["load_average_1min"], report["settings"]
     print(f"Device {report['device']}, torch threads {report['torch_threads']}, text encoder "
-          f"{report['text_encoder']}, {settings['frames']} frames per "
+          f"{report['text_encoder']}, VAE decoder {'/'.join(report['vae_decoder'])}, {settings['frames']} frames per "
           f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
           f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
     for name, target in report["targets"].items():
@@ -321,6 +363,9 @@ def main() -> None:
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
     parser.add_argument("--text-backend", choices=("auto", "onnx", "torch"), default="auto",
                         help="sentence encoder for every configuration (auto: the ONNX export when built)")  # fmt: skip
+    parser.add_argument("--decoder-backend", choices=("auto", "onnx", "torch"), default="auto",
+                        help="VAE decoder for every configuration (auto: ONNX Runtime when the VAE has a current "
+                        "export)")  # fmt: skip
     parser.add_argument("--random-weights", action="store_true", help="random networks of the CPU configs' sizes")
     parser.add_argument("--no-reference", action="store_true", help="skip the MotionLCM-V2-size configuration")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
@@ -331,7 +376,8 @@ def main() -> None:
         print(f"no student in {args.models / 'student'}: timing random networks of the CPU configs' sizes",
               file=sys.stderr)  # fmt: skip
     settings = Settings(args.repeats, args.warmup, tuple(args.batch_sizes), args.throughput_repeats,
-                        reference=not args.no_reference, random_weights=args.random_weights)  # fmt: skip
+                        reference=not args.no_reference, random_weights=args.random_weights,
+                        decoder_backend=args.decoder_backend)  # fmt: skip
     report = run(args.models, settings, threads=args.threads, device=args.device, text_backend=args.text_backend)
     print_report(report)
     if args.json is not None:

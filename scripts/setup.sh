@@ -33,4 +33,7 @@ fi
 # it the torch text encoder is used.
 .venv/bin/motionlcm export text-encoder --if-stale \
   || echo "setup: could not export the ONNX text encoder; the torch text encoder will be used" >&2
+# ONNX Runtime VAE decoder: shipped in models/vae; re-exported only when the VAE weights changed.
+.venv/bin/motionlcm export vae-decoder --vae models/vae --if-stale \
+  || echo "setup: could not export the ONNX VAE decoder; the torch decoder will be used" >&2
 echo "setup: ready (.venv/bin/motionlcm --help)"

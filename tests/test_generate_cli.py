@@ -31,7 +31,8 @@ def tiny_models(prepared_fixture_dataset: Path, tmp_path_factory: pytest.TempPat
 def _reuse_encoder(monkeypatch: pytest.MonkeyPatch, shared_encoder: TextEncoder) -> None:
     """Each command would load MiniLM again (seconds); the command looks the class up at call time."""
     monkeypatch.setattr(
-        "motionlcm_node.onnx_text_encoder.load_text_encoder", lambda backend="auto", device="cpu": shared_encoder
+        "motionlcm_node.onnx_text_encoder.load_text_encoder",
+        lambda backend="auto", device="cpu", threads=1: shared_encoder,
     )
 
 

@@ -71,6 +71,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
     from motionlcm_node.sampling.schedules import ddim_scheduler
     from motionlcm_node.text_encoder import TextEncoder
+    from motionlcm_node.vae_decoding import load_feature_decoder
 
     if args.repeats < 1 or args.steps < 1:
         raise MotionLCMError("--repeats and --steps must be at least 1")
@@ -90,8 +91,9 @@ def run_eval(args: argparse.Namespace) -> int:
     timing_column = "s / sentence (batch 1, 196 frames)"
     if vae is not None and (args.models / "teacher").is_dir():
         bundle = load_teacher(args.models / "teacher")
+        decoder = load_feature_decoder(args.models / "vae")  # ONNX Runtime when exported, as the student's
         pipeline = LatentDiffusionPipeline(
-            vae[0], bundle.denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler()
+            vae[0], bundle.denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
         )
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
         generators[name] = _batched(pipeline, num_steps=args.steps, guidance=args.guidance)

@@ -1,4 +1,4 @@
-"""``motionlcm export``: deployment formats of the models (the ONNX text encoder)."""
+"""``motionlcm export``: deployment formats of the models (ONNX text encoder and VAE decoder)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``export`` command and its ``text-encoder`` subcommand."""
+    """Add the ``export`` command and its ``text-encoder`` and ``vae-decoder`` subcommands."""
     export = subparsers.add_parser("export", help="export models to deployment formats (ONNX)")
     commands = export.add_subparsers(dest="export_command", required=True, metavar="SUBCOMMAND")
     text = commands.add_parser(
@@ -29,6 +29,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--if-stale", action="store_true", help="do nothing when OUT is already a current export of the model"
     )
     text.set_defaults(handler=run_export_text_encoder)
+    decoder = commands.add_parser(
+        "vae-decoder",
+        help="export the VAE decoder to ONNX Runtime (beside the VAE) and check it against torch",
+        description=(
+            "Export the motion VAE's decoder with feature de-normalisation to VAE/decoder.onnx (dynamic batch and "
+            "frame axes), check it against torch (max abs error <= 1e-3 on raw features) and write VAE/decoder.json "
+            "with the SHA-256 of the weights it came from."
+        ),
+    )
+    decoder.add_argument("--vae", type=Path, default=Path("models/vae"), help="VAE folder (default: models/vae)")
+    decoder.add_argument(
+        "--if-stale", action="store_true", help="do nothing when the folder already holds a current export"
+    )
+    decoder.set_defaults(handler=run_export_vae_decoder)
 
 
 def run_export_text_encoder(args: argparse.Namespace) -> int:
@@ -49,4 +63,19 @@ def run_export_text_encoder(args: argparse.Namespace) -> int:
         f"{report.onnx_path} ({report.model_id}, {size_mb:.0f} MiB; cosine to torch >= {report.min_cosine:.6f}; "
         f"{report.seconds:.1f} s)"
     )
+    return 0
+
+
+def run_export_vae_decoder(args: argparse.Namespace) -> int:
+    """Export (unless current with ``--if-stale``), check, and print where the file went."""
+    from motionlcm_node.export.vae_onnx import export_vae_decoder
+    from motionlcm_node.vae_decoding import DECODER_FILE, decoder_export_is_current
+
+    if args.if_stale and decoder_export_is_current(args.vae):
+        print(f"{args.vae / DECODER_FILE} is current")
+        return 0
+    report = export_vae_decoder(args.vae)
+    size_mb = report.onnx_path.stat().st_size / 2**20
+    error = report.max_abs_error
+    print(f"{report.onnx_path} ({size_mb:.1f} MiB; max abs error to torch {error:.1e}; {report.seconds:.1f} s)")
     return 0

@@ -82,6 +82,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--text-backend", choices=("auto", "onnx", "torch"), default="auto",
         help="sentence encoder: ONNX Runtime export (`motionlcm export text-encoder`) or torch (auto: ONNX if built)",
     )  # fmt: skip
+    parser.add_argument(
+        "--decoder-backend", choices=("auto", "onnx", "torch"), default="auto",
+        help="VAE decoder: ONNX Runtime export beside the VAE (`motionlcm export vae-decoder`) or torch "
+        "(auto: ONNX if current)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("out/generate"), help="output folder (out/generate)")
     parser.add_argument("--video-format", choices=("gif", "mp4"), default="gif", help="stick-figure format (gif)")
     parser.add_argument("--no-video", action="store_true", help="write no videos (stick figure or robot)")
@@ -167,17 +172,22 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def load_pipeline(models: Path, device: str, text_backend: str = "auto") -> MotionLCMPipeline:
+def load_pipeline(
+    models: Path, device: str, text_backend: str = "auto", decoder_backend: str = "auto"
+) -> MotionLCMPipeline:
     """The student pipeline of ``models`` on ``device`` (text encoder included).
 
     Args:
         models: folder with ``student/`` and ``vae/``.
         device: torch device.
         text_backend: "auto" (the ONNX Runtime export when present, else torch), "onnx" or "torch".
+        decoder_backend: the same choice for the VAE decoder (its export sits beside the VAE).
 
     Raises:
         MotionLCMError: missing student or VAE, or a text-model mismatch.
     """
+    import torch
+
     from motionlcm_node.onnx_text_encoder import load_text_encoder
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 
@@ -185,8 +195,9 @@ def load_pipeline(models: Path, device: str, text_backend: str = "auto") -> Moti
         raise MotionLCMError(f"no student model in {models / 'student'}: {STUDENT_HELP}")
     if not (models / "vae" / "model.safetensors").is_file():
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
-    encoder = load_text_encoder(text_backend, device=device)
-    return MotionLCMPipeline.from_models(models, encoder, device=device)
+    threads = torch.get_num_threads()
+    encoder = load_text_encoder(text_backend, device=device, threads=threads)
+    return MotionLCMPipeline.from_models(models, encoder, device, decoder_backend, threads)
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -235,7 +246,7 @@ def run_generate(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     start = time.perf_counter()
-    pipeline = load_pipeline(args.models, device, args.text_backend)
+    pipeline = load_pipeline(args.models, device, args.text_backend, args.decoder_backend)
     load_seconds = time.perf_counter() - start
     try:
         plan = pipeline.plan(args.steps, args.guidance)
@@ -278,6 +289,7 @@ def run_generate(args: argparse.Namespace) -> int:
         "device": device,
         "torch_threads": torch.get_num_threads(),
         "text_encoder": type(pipeline.text_encoder).__name__,
+        "vae_decoder": type(pipeline.decoder).__name__,
         "machine": machine_description(),
         "fps": FPS,
         "steps": args.steps,

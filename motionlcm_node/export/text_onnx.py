@@ -117,7 +117,7 @@ def verify_export(
 
 
 @contextmanager
-def _quiet_loggers(*names: str) -> Iterator[None]:
+def quiet_loggers(*names: str) -> Iterator[None]:
     """Show only errors of the exporter's loggers (its optimiser logs every rewrite at INFO)."""
     loggers = [logging.getLogger(name) for name in names]
     levels = [logger.level for logger in loggers]
@@ -135,7 +135,7 @@ def _export_graph(encoder: TextEncoder, path: Path, opset: int) -> dict[str, obj
     example = encoder.model.preprocess(["a person walks forward and waves", "hi"])  # batch 2, padded
     module = _SentenceVectors(encoder.model, "token_type_ids" in example).eval()
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    with warnings.catch_warnings(), torch.no_grad(), _quiet_loggers("torch.onnx", "onnxscript", "onnx_ir"):
+    with warnings.catch_warnings(), torch.no_grad(), quiet_loggers("torch.onnx", "onnxscript", "onnx_ir"):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             module,

@@ -29,6 +29,12 @@ from motionlcm_node.sampling.pipeline import (
     decode_motion,
     initial_noise,
 )
+from motionlcm_node.vae_decoding import (
+    FeatureDecoder,
+    OnnxFeatureDecoder,
+    TorchFeatureDecoder,
+    resolve_decoder_backend,
+)
 
 
 def lengths_from_seconds(seconds: Sequence[float], max_frames: int = 196) -> list[int]:
@@ -63,6 +69,7 @@ class MotionLCMPipeline:
         scheduler: ``consistency.lcm_scheduler(original_steps)`` of the student's distillation grid.
         step_table: timesteps and guidance per number of steps.
         max_frames: longest motion the VAE was trained on (frames at 20 fps).
+        decoder: the latent -> features decoder (default: ``vae`` and ``normalizer`` on PyTorch).
     """
 
     def __init__(
@@ -75,12 +82,14 @@ class MotionLCMPipeline:
         scheduler: LCMScheduler,
         step_table: dict[int, StepPlan],
         max_frames: int = 196,
+        decoder: FeatureDecoder | None = None,
     ) -> None:
         if not student.config.guidance_embedding:
             raise MotionLCMError("MotionLCMPipeline needs a student with a guidance embedding")
         self.vae, self.student, self.text_encoder = vae.eval(), student.eval(), text_encoder
         self.normalizer, self.latent_scale, self.scheduler = normalizer, latent_scale, scheduler
         self.step_table, self.max_frames = dict(step_table), max_frames
+        self.decoder = decoder if decoder is not None else TorchFeatureDecoder(self.vae, normalizer)
 
     @classmethod
     def from_models(
@@ -88,6 +97,8 @@ class MotionLCMPipeline:
         models_dir: Path,
         text_encoder: SentenceEncoder | None = None,
         device: str | torch.device = "cpu",
+        decoder_backend: str = "auto",
+        threads: int = 2,
     ) -> MotionLCMPipeline:
         """The shipped student: ``models_dir/student`` with ``models_dir/vae``, on ``device``.
 
@@ -96,6 +107,9 @@ class MotionLCMPipeline:
             text_encoder: an already loaded encoder (default: the offline MiniLM, through its ONNX
                 Runtime export when built, else torch); it must be the one the student was trained with.
             device: torch device for the networks.
+            decoder_backend: VAE decoder on "onnx" (the export beside the VAE; an error when it is
+                missing or stale), "torch", or "auto" (ONNX when a current export exists).
+            threads: ONNX Runtime intra-op threads of the decoder.
         """
         from motionlcm_node.model_store import load_student, load_vae
         from motionlcm_node.onnx_text_encoder import load_text_encoder
@@ -109,9 +123,13 @@ class MotionLCMPipeline:
         model_id = getattr(encoder, "model_id", bundle.text_model)
         if model_id != bundle.text_model:
             raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")
+        vae, normalizer = vae.to(device), normalizer.to(device)
+        decoder: FeatureDecoder = TorchFeatureDecoder(vae.eval(), normalizer)
+        if resolve_decoder_backend(models_dir / "vae", decoder_backend, str(device)) == "onnx":
+            decoder = OnnxFeatureDecoder(models_dir / "vae", str(device), threads)
         return cls(
-            vae.to(device), bundle.denoiser.to(device), encoder, normalizer.to(device), bundle.latent_scale,
-            lcm_scheduler(bundle.original_steps), bundle.step_table,
+            vae, bundle.denoiser.to(device), encoder, normalizer, bundle.latent_scale,
+            lcm_scheduler(bundle.original_steps), bundle.step_table, decoder=decoder,
         )  # fmt: skip
 
     def plan(self, num_steps: int, guidance: float | None = None) -> StepPlan:
@@ -166,4 +184,4 @@ class MotionLCMPipeline:
             noise = self.student(latent, timestep.expand(len(prompts)), text, scales)
             latent = self.scheduler.step(noise, timestep, latent, generator=generator).prev_sample
         timings["denoise"] = time.perf_counter() - mark
-        return decode_motion(self.vae, self.normalizer, latent / self.latent_scale, lengths, timings, start)
+        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start)

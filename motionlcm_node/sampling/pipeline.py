@@ -20,6 +20,7 @@ from motionlcm_node.model_store import FeatureNormalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.vae_decoding import FeatureDecoder, TorchFeatureDecoder
 
 MIN_FRAMES = 4
 
@@ -65,8 +66,7 @@ def check_request(prompts: Sequence[str], lengths: Sequence[int]) -> None:
 
 
 def decode_motion(
-    vae: MotionVAE,
-    normalizer: FeatureNormalizer,
+    decoder: FeatureDecoder,
     latent: torch.Tensor,
     lengths: Sequence[int],
     timings: dict[str, float],
@@ -75,8 +75,7 @@ def decode_motion(
     """VAE-decode unscaled latents [B, L, D], recover joints and finish the timings.
 
     Args:
-        vae: the motion VAE.
-        normalizer: its feature statistics.
+        decoder: the VAE decoder (torch or ONNX Runtime backend).
         latent: [B, L, D] latents in the VAE's own scale.
         lengths: frames per motion.
         timings: per-stage seconds so far (``decode``, ``joints`` and ``total`` are added).
@@ -84,12 +83,10 @@ def decode_motion(
     """
     mark = time.perf_counter()
     frame_counts = torch.tensor(list(lengths), device=latent.device)
-    features = normalizer.to(latent.device).denormalize(vae.decode(latent, frame_counts))
+    features = decoder.decode_features(latent, frame_counts).to(latent.device)
     timings["decode"] = time.perf_counter() - mark
     mark = time.perf_counter()
     joints = recover_joints(features)
-    valid = torch.arange(features.shape[1], device=latent.device)[None, :] < frame_counts[:, None]
-    features = features * valid[..., None]
     output = MotionOutput(features.cpu().numpy(), joints.cpu().numpy(), frame_counts.cpu().numpy(), timings)
     timings["joints"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - start
@@ -106,6 +103,7 @@ class LatentDiffusionPipeline:
         normalizer: feature statistics.
         latent_scale: multiply VAE latents by this before diffusion (divide after sampling).
         scheduler: a DDIM scheduler (``schedules.ddim_scheduler()``).
+        decoder: the latent -> features decoder (default: ``vae`` and ``normalizer`` on PyTorch).
     """
 
     def __init__(
@@ -116,9 +114,11 @@ class LatentDiffusionPipeline:
         normalizer: FeatureNormalizer,
         latent_scale: float,
         scheduler: DDIMScheduler,
+        decoder: FeatureDecoder | None = None,
     ) -> None:
         self.vae, self.denoiser, self.text_encoder = vae.eval(), denoiser.eval(), text_encoder
         self.normalizer, self.latent_scale, self.scheduler = normalizer, latent_scale, scheduler
+        self.decoder = decoder if decoder is not None else TorchFeatureDecoder(self.vae, normalizer)
 
     @torch.no_grad()
     def __call__(
@@ -160,4 +160,4 @@ class LatentDiffusionPipeline:
             latent = self.scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
         timings["denoise"] = time.perf_counter() - mark
 
-        return decode_motion(self.vae, self.normalizer, latent / self.latent_scale, lengths, timings, start)
+        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start)

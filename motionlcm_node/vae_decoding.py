@@ -1,0 +1,200 @@
+"""Latent -> raw HumanML3D features: the VAE decoder on PyTorch or on ONNX Runtime.
+
+Both backends take unscaled latents [B, L, D] and frame counts and return *un-normalised* features
+[B, T, 263] (T = the longest count), zero past each count, so a pipeline can swap them freely.
+
+The ONNX export (``motionlcm export vae-decoder``) sits beside the VAE as ``decoder.onnx`` with
+``decoder.json`` naming the SHA-256 of the weights and feature statistics it came from; an export of
+other weights is stale and is refused. Why a second backend: at batch 1 the 196-frame decode is a
+few hundred small operators and PyTorch eager spends most of its time in per-operator overhead;
+ONNX Runtime runs the same graph about 3x faster on this 2-core CPU (``benchmarks/latency.py``
+measures both, side by side).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.model_store import FeatureNormalizer, load_vae
+from motionlcm_node.networks.vae import MotionVAE
+
+DECODER_FILE = "decoder.onnx"
+DECODER_METADATA = "decoder.json"
+DECODER_FORMAT = 1
+DECODER_INPUTS = ("latent", "valid")
+DECODER_OUTPUT = "features"
+EXPORT_COMMAND = "motionlcm export vae-decoder"
+SOURCE_FILES = ("model.safetensors", "normalizer.safetensors")
+
+
+class FeatureDecoder(Protocol):
+    """Anything that turns latents into raw features (both backends below)."""
+
+    def decode_features(self, latent: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor: ...  # noqa: D102
+
+
+def source_digest(vae_dir: Path) -> str:
+    """SHA-256 over the VAE's weights and feature statistics (what an export must match)."""
+    digest = hashlib.sha256()
+    for name in SOURCE_FILES:
+        path = vae_dir / name
+        if not path.is_file():
+            raise MotionLCMError(f"{vae_dir} is not a VAE folder: {name} is missing")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def read_decoder_metadata(vae_dir: Path) -> dict[str, Any]:
+    """Metadata of a current decoder export of the VAE in ``vae_dir``.
+
+    Raises:
+        MotionLCMError: export or JSON missing or unreadable, or exported from other weights.
+    """
+    onnx_path, meta_path = vae_dir / DECODER_FILE, vae_dir / DECODER_METADATA
+    if not onnx_path.is_file() or not meta_path.is_file():
+        missing = onnx_path if not onnx_path.is_file() else meta_path
+        raise MotionLCMError(f"no ONNX VAE decoder at {missing}: run `{EXPORT_COMMAND} --vae {vae_dir}`")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as error:
+        raise MotionLCMError(f"unreadable {meta_path} ({error}): run `{EXPORT_COMMAND}` again") from None
+    if not isinstance(meta, dict) or meta.get("format") != DECODER_FORMAT:
+        raise MotionLCMError(f"{meta_path}: unknown export format; run `{EXPORT_COMMAND}` again")
+    if meta.get("source_sha256") != source_digest(vae_dir):
+        raise MotionLCMError(
+            f"stale ONNX VAE decoder in {vae_dir}: exported from other weights; run `{EXPORT_COMMAND} --vae {vae_dir}`"
+        )
+    return meta
+
+
+def decoder_export_is_current(vae_dir: Path) -> bool:
+    """Whether ``vae_dir`` holds an up-to-date ONNX export of its VAE decoder."""
+    try:
+        read_decoder_metadata(vae_dir)
+    except MotionLCMError:
+        return False
+    return True
+
+
+def _frame_counts(lengths: torch.Tensor | Sequence[int]) -> torch.Tensor:
+    counts = torch.as_tensor(lengths, dtype=torch.long).reshape(-1)
+    if counts.numel() == 0 or int(counts.min()) < 1:
+        raise MotionLCMError(f"frame counts must be positive, got {counts.tolist()}")
+    return counts
+
+
+class TorchFeatureDecoder:
+    """The VAE decoder + de-normalisation on PyTorch.
+
+    Args:
+        vae: the motion VAE.
+        normalizer: its feature statistics.
+    """
+
+    backend = "torch"
+
+    def __init__(self, vae: MotionVAE, normalizer: FeatureNormalizer) -> None:
+        self.vae = vae
+        self.normalizer = normalizer
+
+    def decode_features(self, latent: torch.Tensor, lengths: torch.Tensor | Sequence[int]) -> torch.Tensor:
+        """[B, L, D] unscaled latents + [B] frame counts -> [B, T, 263] raw features (on ``latent``'s device)."""
+        counts = _frame_counts(lengths).to(latent.device)
+        with torch.no_grad():
+            features = self.normalizer.to(latent.device).denormalize(self.vae.decode(latent, counts))
+        valid = torch.arange(features.shape[1], device=latent.device)[None, :] < counts[:, None]
+        return features * valid[..., None]
+
+
+class OnnxFeatureDecoder:
+    """The exported VAE decoder (de-normalisation included) on ONNX Runtime.
+
+    Args:
+        vae_dir: the VAE folder holding ``decoder.onnx`` and ``decoder.json``.
+        device: "cpu", or "cuda" (an onnxruntime build with the CUDA provider).
+        threads: intra-op threads.
+
+    Raises:
+        MotionLCMError: missing or stale export, or a device ONNX Runtime cannot use.
+    """
+
+    backend = "onnx"
+
+    def __init__(self, vae_dir: Path, device: str = "cpu", threads: int = 2) -> None:
+        import onnxruntime
+
+        from motionlcm_node.onnx_text_encoder import onnx_providers, session_options
+
+        meta = read_decoder_metadata(vae_dir)
+        self.temporal_patch = int(meta["temporal_patch"])
+        self.latent_shape = (int(meta["latent_tokens"]), int(meta["latent_dim"]))
+        options = session_options(threads)
+        providers = onnx_providers(device)
+        self.session = onnxruntime.InferenceSession(str(vae_dir / DECODER_FILE), options, providers=providers)
+
+    def decode_features(self, latent: torch.Tensor, lengths: torch.Tensor | Sequence[int]) -> torch.Tensor:
+        """[B, L, D] unscaled latents + [B] frame counts -> [B, T, 263] raw features (on ``latent``'s device).
+
+        The frame axis is padded to a multiple of the VAE's temporal patch for the graph and cropped
+        back; padded frames never influence valid ones (the VAE masks them).
+        """
+        counts = _frame_counts(lengths)
+        if tuple(latent.shape[1:]) != self.latent_shape or latent.shape[0] != counts.numel():
+            raise MotionLCMError(
+                f"latent must be [{counts.numel()}, {self.latent_shape[0]}, {self.latent_shape[1]}], "
+                f"got {list(latent.shape)}"
+            )
+        frames = int(counts.max())
+        padded = -(-frames // self.temporal_patch) * self.temporal_patch
+        valid = (np.arange(padded)[None, :] < counts.numpy()[:, None]).astype(np.bool_)
+        inputs = {"latent": latent.detach().float().cpu().numpy(), "valid": valid}
+        features = self.session.run([DECODER_OUTPUT], inputs)[0][:, :frames]
+        return torch.from_numpy(np.ascontiguousarray(features)).to(latent.device)
+
+
+def resolve_decoder_backend(vae_dir: Path, backend: str = "auto", device: str = "cpu") -> str:
+    """The backend to use: ``backend`` itself, or for "auto" "onnx" when a current export runs on ``device``.
+
+    Raises:
+        MotionLCMError: an unknown backend.
+    """
+    if backend not in ("auto", "onnx", "torch"):
+        raise MotionLCMError(f"VAE decoder backend must be auto, onnx or torch, got {backend!r}")
+    if backend != "auto":
+        return backend
+    from motionlcm_node.onnx_text_encoder import onnx_providers
+
+    try:
+        onnx_providers(device)
+    except (ImportError, MotionLCMError):
+        return "torch"
+    return "onnx" if decoder_export_is_current(vae_dir) else "torch"
+
+
+def load_feature_decoder(
+    vae_dir: Path, backend: str = "auto", device: str = "cpu", threads: int = 2
+) -> TorchFeatureDecoder | OnnxFeatureDecoder:
+    """The VAE decoder of ``vae_dir`` on the requested backend.
+
+    Args:
+        vae_dir: the VAE folder (weights, config, normaliser, and optionally the ONNX export).
+        backend: "onnx" (an error when the export is missing or stale), "torch", or "auto" (ONNX when
+            a current export exists and runs on ``device``, else torch).
+        device: "cpu" or "cuda" (torch backend: any torch device string).
+        threads: ONNX Runtime intra-op threads (torch uses its own setting).
+
+    Raises:
+        MotionLCMError: unknown backend, or with "onnx" a missing or stale export.
+    """
+    if resolve_decoder_backend(vae_dir, backend, device) == "onnx":
+        return OnnxFeatureDecoder(vae_dir, device, threads)
+    vae, normalizer = load_vae(vae_dir)
+    return TorchFeatureDecoder(vae.to(device).eval(), normalizer.to(device))

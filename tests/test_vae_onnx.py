@@ -1,0 +1,138 @@
+"""The VAE decoder on ONNX Runtime: export, check against torch, staleness, pipeline and CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from motionlcm_node.cli.main import main
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.export.vae_onnx import export_vae_decoder, verify_decoder_export
+from motionlcm_node.model_store import load_vae
+from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+from motionlcm_node.text_encoder import TextEncoder
+from motionlcm_node.training.checkpoint import save_weights
+from motionlcm_node.vae_decoding import (
+    OnnxFeatureDecoder,
+    TorchFeatureDecoder,
+    decoder_export_is_current,
+    load_feature_decoder,
+    resolve_decoder_backend,
+)
+from tests.tiny_models import write_tiny_models
+
+
+@pytest.fixture(scope="module")
+def exported_models(prepared_fixture_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny student + VAE, with the VAE decoder exported once for the module."""
+    root = tmp_path_factory.mktemp("models")
+    write_tiny_models(root, prepared_fixture_dataset)
+    report = export_vae_decoder(root / "vae")
+    assert report.onnx_path == root / "vae" / "decoder.onnx" and report.max_abs_error <= 1e-3
+    return root
+
+
+def _copy_vae(models: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "vae"
+    shutil.copytree(models / "vae", target)
+    return target
+
+
+def test_onnx_features_match_torch_for_odd_lengths_and_batches(exported_models: Path) -> None:
+    vae_dir = exported_models / "vae"
+    torch_decoder, onnx_decoder = TorchFeatureDecoder(*load_vae(vae_dir)), OnnxFeatureDecoder(vae_dir, threads=1)
+    generator = torch.Generator().manual_seed(1)
+    config = torch_decoder.vae.config
+    for lengths in ([5], [33, 12, 20], [64, 64]):
+        latent = torch.randn(len(lengths), config.latent_tokens, config.latent_dim, generator=generator)
+        expected, found = torch_decoder.decode_features(latent, lengths), onnx_decoder.decode_features(latent, lengths)
+        assert found.shape == (len(lengths), max(lengths), 263) and found.dtype == torch.float32
+        assert torch.allclose(found, expected, atol=1e-4)
+        for row, length in enumerate(lengths):
+            assert torch.all(found[row, length:] == 0) and torch.any(found[row, :length] != 0)
+    assert resolve_decoder_backend(vae_dir) == "onnx" and isinstance(load_feature_decoder(vae_dir), OnnxFeatureDecoder)
+
+
+def test_bad_requests_are_refused(exported_models: Path) -> None:
+    decoder = OnnxFeatureDecoder(exported_models / "vae", threads=1)
+    tokens, dim = decoder.latent_shape
+    with pytest.raises(MotionLCMError, match="latent must be"):
+        decoder.decode_features(torch.zeros(1, tokens + 1, dim), [10])
+    with pytest.raises(MotionLCMError, match="latent must be"):
+        decoder.decode_features(torch.zeros(2, tokens, dim), [10])
+    with pytest.raises(MotionLCMError, match="positive"):
+        decoder.decode_features(torch.zeros(1, tokens, dim), [0])
+    with pytest.raises(MotionLCMError, match="backend must be"):
+        load_feature_decoder(exported_models / "vae", "tensorrt")
+
+
+def test_an_export_of_other_weights_is_stale_and_auto_falls_back_to_torch(exported_models: Path, tmp_path) -> None:
+    vae_dir = _copy_vae(exported_models, tmp_path)
+    assert decoder_export_is_current(vae_dir)
+    vae, _ = load_vae(vae_dir)
+    with torch.no_grad():
+        vae.decoder_output.bias.add_(0.5)
+    save_weights(vae, vae_dir / "model.safetensors")
+    assert not decoder_export_is_current(vae_dir)
+    with pytest.raises(MotionLCMError, match=r"stale ONNX VAE decoder.*motionlcm export vae-decoder"):
+        OnnxFeatureDecoder(vae_dir)
+    with pytest.raises(MotionLCMError, match="stale"):
+        load_feature_decoder(vae_dir, "onnx")
+    assert isinstance(load_feature_decoder(vae_dir, "auto"), TorchFeatureDecoder)
+    (vae_dir / "decoder.onnx").unlink()
+    with pytest.raises(MotionLCMError, match="no ONNX VAE decoder"):
+        load_feature_decoder(vae_dir, "onnx")
+
+
+def test_verification_rejects_a_wrong_graph(exported_models: Path, tmp_path: Path) -> None:
+    vae_dir = _copy_vae(exported_models, tmp_path)
+    vae, _ = load_vae(vae_dir)
+    with torch.no_grad():
+        vae.decoder_output.bias.add_(0.5)
+    save_weights(vae, vae_dir / "model.safetensors")
+    meta = json.loads((vae_dir / "decoder.json").read_text())
+    from motionlcm_node.vae_decoding import source_digest
+
+    meta["source_sha256"] = source_digest(vae_dir)  # claims to be current, but the graph has the old weights
+    (vae_dir / "decoder.json").write_text(json.dumps(meta))
+    with pytest.raises(MotionLCMError, match="max abs error"):
+        verify_decoder_export(vae_dir)
+
+
+def test_pipeline_outputs_are_the_same_on_both_decoders(exported_models: Path) -> None:
+    encoder = TextEncoder()
+    outputs = {}
+    for backend in ("torch", "onnx"):
+        pipeline = MotionLCMPipeline.from_models(exported_models, encoder, decoder_backend=backend, threads=1)
+        assert pipeline.decoder.backend == backend
+        outputs[backend] = pipeline(["a person waves", "a person runs"], [40, 23],
+                                    generator=torch.Generator().manual_seed(0))  # fmt: skip
+    assert np.allclose(outputs["onnx"].joints, outputs["torch"].joints, atol=1e-4)
+    assert np.array_equal(outputs["onnx"].lengths, [40, 23]) and np.all(outputs["onnx"].features[1, 23:] == 0)
+
+
+def test_cli_exports_and_skips_a_current_export(exported_models: Path, tmp_path: Path, capsys) -> None:
+    vae_dir = _copy_vae(exported_models, tmp_path)
+    assert main(["export", "vae-decoder", "--vae", str(vae_dir), "--if-stale"]) == 0
+    assert "is current" in capsys.readouterr().out
+    (vae_dir / "decoder.json").unlink()
+    assert main(["export", "vae-decoder", "--vae", str(vae_dir), "--if-stale"]) == 0
+    assert "max abs error to torch" in capsys.readouterr().out and decoder_export_is_current(vae_dir)
+    assert main(["export", "vae-decoder", "--vae", str(tmp_path / "missing")]) != 0
+
+
+def test_latency_benchmark_gives_teacher_and_student_the_same_decoder(exported_models: Path) -> None:
+    from benchmarks.latency import Settings, run
+
+    settings = Settings(repeats=1, warmup=0, batch_sizes=(2,), throughput_repeats=1, frames=20, teacher_steps=2,
+                        reference=False)  # fmt: skip
+    report = run(exported_models, settings, threads=1, device="cpu", encoder=TextEncoder())
+    assert report["vae_decoder"] == ["onnx"] and {row["decoder_backend"] for row in report["rows"]} == {"onnx"}
+    forced = run(exported_models, Settings(**{**settings.__dict__, "decoder_backend": "torch"}), threads=1,
+                 device="cpu", encoder=TextEncoder())  # fmt: skip
+    assert forced["vae_decoder"] == ["torch"]
