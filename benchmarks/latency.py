@@ -54,7 +54,13 @@ from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.training.checkpoint import save_weights
-from motionlcm_node.vae_decoding import FeatureDecoder, OnnxFeatureDecoder, TorchFeatureDecoder
+from motionlcm_node.vae_decoding import (
+    FeatureDecoder,
+    OnnxFeatureDecoder,
+    TorchFeatureDecoder,
+    load_feature_decoder,
+    resolve_decoder_backend,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 STAGES = ("text", "denoise", "decode", "joints")
@@ -265,6 +271,31 @@ def measure(configurations: Sequence[Configuration], sentences: FreshSentences, 
     return results
 
 
+def compare_decoders(models: Path, frames: int, repeats: int, device: str) -> dict[str, float] | None:
+    """Batch-1 decode time (ms, medians) of the torch and ONNX Runtime VAE decoders, interleaved.
+
+    None when ``models/vae`` has no current ONNX export (or ONNX Runtime cannot run on ``device``).
+    """
+    vae_dir = models / "vae"
+    if resolve_decoder_backend(vae_dir, "auto", device) != "onnx":
+        return None
+    decoders = {"torch": load_feature_decoder(vae_dir, "torch", device),
+                "onnx": load_feature_decoder(vae_dir, "onnx", device, torch.get_num_threads())}  # fmt: skip
+    config = decoders["torch"].vae.config
+    latent = torch.randn(1, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(0))
+    latent = latent.to(device)
+    times: dict[str, list[float]] = {name: [] for name in decoders}
+    for index in range(repeats + 3):
+        for name, decoder in decoders.items():
+            start = time.perf_counter()
+            decoder.decode_features(latent, [frames])
+            if index >= 3:  # the first calls warm up
+                times[name].append(time.perf_counter() - start)
+    result = {f"{name}_ms": 1000 * statistics.median(values) for name, values in times.items()}
+    result["torch_over_onnx"] = result["torch_ms"] / result["onnx_ms"]
+    return result
+
+
 def run(
     models: Path,
     settings: Settings | None = None,
@@ -297,6 +328,7 @@ def run(
     configurations = build_configurations(models, encoder, device, settings)
     with torch.no_grad():
         rows = measure(configurations, FreshSentences(), settings, device)
+        decoder_comparison = compare_decoders(models, settings.frames, settings.repeats, device)
     base = rows[0]
     for row in rows:
         row["end_to_end_vs_student_1_step"] = row["end_to_end_ms"] / base["end_to_end_ms"]
@@ -314,6 +346,7 @@ def run(
         "settings": asdict(settings),
         "rows": rows,
         "teacher_over_student_1_step_end_to_end": speedup,
+        "vae_decoder_batch1": decoder_comparison,
         "targets": {
             "student_1_step_end_to_end_ms": {
                 "target": f"<= {TARGET_MS:g}", "value": base["end_to_end_ms"], "met": base["end_to_end_ms"] <= TARGET_MS
@@ -347,6 +380,11 @@ def print_report(report: dict[str, object]) -> None:
           f"{report['text_encoder']}, VAE decoder {'/'.join(report['vae_decoder'])}, {settings['frames']} frames per "
           f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
           f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
+    comparison = report["vae_decoder_batch1"]
+    if comparison is not None:
+        print(f"VAE decoder alone, batch 1, {settings['frames']} frames, interleaved: torch "
+              f"{comparison['torch_ms']:.1f} ms, ONNX Runtime {comparison['onnx_ms']:.1f} ms "
+              f"({comparison['torch_over_onnx']:.2f}x).")  # fmt: skip
     for name, target in report["targets"].items():
         verdict = "met" if target["met"] else "NOT met"
         print(f"Target {name}: {target['target']}; measured {target['value']:.1f} -> {verdict}")

@@ -6,9 +6,8 @@ Both backends take unscaled latents [B, L, D] and frame counts and return *un-no
 The ONNX export (``motionlcm export vae-decoder``) sits beside the VAE as ``decoder.onnx`` with
 ``decoder.json`` naming the SHA-256 of the weights and feature statistics it came from; an export of
 other weights is stale and is refused. Why a second backend: at batch 1 the 196-frame decode is a
-few hundred small operators and PyTorch eager spends most of its time in per-operator overhead;
-ONNX Runtime runs the same graph about 3x faster on this 2-core CPU (``benchmarks/latency.py``
-measures both, side by side).
+few hundred small operators, and PyTorch eager adds per-operator overhead that ONNX Runtime does
+not; ``benchmarks/latency.py`` times both side by side (``vae_decoder_batch1`` in its report).
 """
 
 from __future__ import annotations

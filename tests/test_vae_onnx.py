@@ -136,3 +136,5 @@ def test_latency_benchmark_gives_teacher_and_student_the_same_decoder(exported_m
     forced = run(exported_models, Settings(**{**settings.__dict__, "decoder_backend": "torch"}), threads=1,
                  device="cpu", encoder=TextEncoder())  # fmt: skip
     assert forced["vae_decoder"] == ["torch"]
+    comparison = report["vae_decoder_batch1"]
+    assert comparison["torch_ms"] > 0 and comparison["onnx_ms"] > 0 and comparison["torch_over_onnx"] > 0
