@@ -48,7 +48,7 @@ from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import FeatureNormalizer, load_teacher, save_normalizer
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
-from motionlcm_node.onnx_text_encoder import onnx_providers
+from motionlcm_node.onnx_runtime import onnx_providers
 from motionlcm_node.sampling.consistency import default_step_table, lcm_scheduler
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder

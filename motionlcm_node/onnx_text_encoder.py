@@ -14,7 +14,6 @@ an export of another model (or of an older config of it) is stale and is not use
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.onnx_runtime import onnx_providers, read_export_json, session_options
 from motionlcm_node.text_encoder import CachingSentenceEncoder, TextEncoder, default_model_path, model_id_of
 
 EXPORT_FORMAT = 1
@@ -64,16 +64,9 @@ def read_export_metadata(onnx_path: Path, model_id: str) -> dict[str, Any]:
         MotionLCMError: the file or its JSON is missing or unreadable, or the export is stale
             (another model id or export format).
     """
-    meta_file = metadata_path(onnx_path)
-    if not onnx_path.is_file() or not meta_file.is_file():
-        missing = onnx_path if not onnx_path.is_file() else meta_file
-        raise MotionLCMError(f"no ONNX text encoder at {missing}: run `{EXPORT_COMMAND}` to create it")
-    try:
-        meta = json.loads(meta_file.read_text())
-    except (OSError, ValueError) as error:
-        raise MotionLCMError(f"unreadable {meta_file} ({error}): run `{EXPORT_COMMAND}` again") from None
-    if not isinstance(meta, dict) or meta.get("model_id") != model_id or meta.get("format") != EXPORT_FORMAT:
-        found = meta.get("model_id") if isinstance(meta, dict) else None
+    meta = read_export_json(onnx_path, metadata_path(onnx_path), "text encoder", EXPORT_COMMAND)
+    if meta.get("model_id") != model_id or meta.get("format") != EXPORT_FORMAT:
+        found = meta.get("model_id")
         raise MotionLCMError(
             f"stale ONNX text encoder {onnx_path}: exported from {found}, not {model_id} "
             f"(export format {EXPORT_FORMAT}); run `{EXPORT_COMMAND}` to replace it"
@@ -88,43 +81,6 @@ def export_is_current(onnx_path: Path, model_id: str) -> bool:
     except MotionLCMError:
         return False
     return True
-
-
-def onnx_providers(device: str) -> list[str]:
-    """ONNX Runtime execution providers for "cpu" or "cuda[:N]".
-
-    Raises:
-        MotionLCMError: another device, or "cuda" without a CUDA-enabled onnxruntime build.
-    """
-    import onnxruntime
-
-    if device == "cpu":
-        return ["CPUExecutionProvider"]
-    if device.startswith("cuda"):
-        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-            raise MotionLCMError("device cuda: this onnxruntime build has no CUDAExecutionProvider")
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    raise MotionLCMError(f"unknown device {device!r} for ONNX Runtime (cpu or cuda)")
-
-
-def session_options(threads: int) -> Any:
-    """ONNX Runtime session options for batch-1 latency beside PyTorch on a small CPU.
-
-    ``threads`` intra-op threads, one inter-op thread, all graph optimisations, and no spinning:
-    ORT's idle worker threads otherwise spin after each call and steal the cores from the PyTorch
-    stage that runs next (measured on the 2-core dev machine: a torch VAE decode after an ORT call
-    took 60 ms with spinning and 13 ms without; ORT itself loses about 1 ms).
-    """
-    import onnxruntime
-
-    if threads < 1:
-        raise MotionLCMError(f"ONNX Runtime threads must be at least 1, got {threads}")
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
 
 
 class OnnxTextEncoder(CachingSentenceEncoder):

@@ -13,7 +13,6 @@ not; ``benchmarks/latency.py`` times both side by side (``vae_decoder_batch1`` i
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +23,7 @@ import torch
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer, load_vae
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.onnx_runtime import onnx_providers, read_export_json, session_options
 
 DECODER_FILE = "decoder.onnx"
 DECODER_METADATA = "decoder.json"
@@ -57,16 +57,11 @@ def read_decoder_metadata(vae_dir: Path) -> dict[str, Any]:
     Raises:
         MotionLCMError: export or JSON missing or unreadable, or exported from other weights.
     """
-    onnx_path, meta_path = vae_dir / DECODER_FILE, vae_dir / DECODER_METADATA
-    if not onnx_path.is_file() or not meta_path.is_file():
-        missing = onnx_path if not onnx_path.is_file() else meta_path
-        raise MotionLCMError(f"no ONNX VAE decoder at {missing}: run `{EXPORT_COMMAND} --vae {vae_dir}`")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as error:
-        raise MotionLCMError(f"unreadable {meta_path} ({error}): run `{EXPORT_COMMAND}` again") from None
-    if not isinstance(meta, dict) or meta.get("format") != DECODER_FORMAT:
-        raise MotionLCMError(f"{meta_path}: unknown export format; run `{EXPORT_COMMAND}` again")
+    command = f"{EXPORT_COMMAND} --vae {vae_dir}"
+    meta_path = vae_dir / DECODER_METADATA
+    meta = read_export_json(vae_dir / DECODER_FILE, meta_path, "VAE decoder", command)
+    if meta.get("format") != DECODER_FORMAT:
+        raise MotionLCMError(f"{meta_path}: unknown export format; run `{command}`")
     if meta.get("source_sha256") != source_digest(vae_dir):
         raise MotionLCMError(
             f"stale ONNX VAE decoder in {vae_dir}: exported from other weights; run `{EXPORT_COMMAND} --vae {vae_dir}`"
@@ -130,8 +125,6 @@ class OnnxFeatureDecoder:
     def __init__(self, vae_dir: Path, device: str = "cpu", threads: int = 2) -> None:
         import onnxruntime
 
-        from motionlcm_node.onnx_text_encoder import onnx_providers, session_options
-
         meta = read_decoder_metadata(vae_dir)
         self.temporal_patch = int(meta["temporal_patch"])
         self.latent_shape = (int(meta["latent_tokens"]), int(meta["latent_dim"]))
@@ -169,8 +162,6 @@ def resolve_decoder_backend(vae_dir: Path, backend: str = "auto", device: str = 
         raise MotionLCMError(f"VAE decoder backend must be auto, onnx or torch, got {backend!r}")
     if backend != "auto":
         return backend
-    from motionlcm_node.onnx_text_encoder import onnx_providers
-
     try:
         onnx_providers(device)
     except (ImportError, MotionLCMError):

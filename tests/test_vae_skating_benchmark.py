@@ -15,8 +15,13 @@ def test_variants_and_contact_statistics(prepared_fixture_dataset: Path, tmp_pat
     write_tiny_models(tmp_path / "models", prepared_fixture_dataset, student=False)
     report = run(prepared_fixture_dataset, tmp_path / "models" / "vae", "train", seed=0, sigmas=(1.0,))
     rows = report["rows"]
-    assert list(rows) == ["real data", "reconstruction", "reconstruction smoothed (sigma 1 frames)",
-                          "reconstruction with the true root", "true local pose with the reconstructed root"]  # fmt: skip
+    assert list(rows) == [
+        "real data",
+        "reconstruction",
+        "reconstruction smoothed (sigma 1 frames)",
+        "reconstruction with the true root",
+        "true local pose with the reconstructed root",
+    ]
     assert rows["real data"]["mpjpe_cm"] == pytest.approx(0.0, abs=1e-4)
     assert rows["real data"]["global_mpjpe_cm"] == pytest.approx(0.0, abs=1e-4)
     # An untrained VAE is far from the data; with the true root its global error equals its local one.
