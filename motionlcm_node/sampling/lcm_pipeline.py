@@ -109,7 +109,7 @@ class MotionLCMPipeline:
             device: torch device for the networks.
             decoder_backend: VAE decoder on "onnx" (the export beside the VAE; an error when it is
                 missing or stale), "torch", or "auto" (ONNX when a current export exists).
-            threads: ONNX Runtime intra-op threads of the decoder.
+            threads: ONNX Runtime intra-op threads of the decoder (and of the default text encoder).
         """
         from motionlcm_node.model_store import load_student, load_vae
         from motionlcm_node.onnx_text_encoder import load_text_encoder
@@ -119,7 +119,9 @@ class MotionLCMPipeline:
                 raise MotionLCMError(f"no {part} model in {models_dir / part}")
         bundle = load_student(models_dir / "student")
         vae, normalizer = load_vae(models_dir / "vae")
-        encoder = text_encoder if text_encoder is not None else load_text_encoder("auto", device=str(device))
+        encoder = text_encoder
+        if encoder is None:
+            encoder = load_text_encoder("auto", device=str(device), threads=threads)
         model_id = getattr(encoder, "model_id", bundle.text_model)
         if model_id != bundle.text_model:
             raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")
