@@ -42,13 +42,12 @@ from pathlib import Path
 import torch
 
 from benchmarks.report import emit
-from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.export.vae_onnx import export_vae_decoder
 from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import FeatureNormalizer, load_teacher, save_normalizer
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
-from motionlcm_node.onnx_runtime import onnx_providers
+from motionlcm_node.onnx_runtime import onnx_runs_on
 from motionlcm_node.sampling.consistency import default_step_table, lcm_scheduler
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
@@ -59,7 +58,7 @@ from motionlcm_node.vae_decoding import (
     OnnxFeatureDecoder,
     TorchFeatureDecoder,
     load_feature_decoder,
-    resolve_decoder_backend,
+    load_onnx_decoder,
 )
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -177,14 +176,6 @@ def _student_rows(pipeline: MotionLCMPipeline, label: str, weights: str, steps: 
     return rows
 
 
-def _onnx_usable(device: str) -> bool:
-    try:
-        onnx_providers(device)
-    except (ImportError, MotionLCMError):
-        return False
-    return True
-
-
 def build_configurations(
     models: Path, encoder: SentenceEncoder, device: str, settings: Settings
 ) -> list[Configuration]:
@@ -200,8 +191,10 @@ def build_configurations(
             teacher_weights = "random weights of the student's sizes (no teacher shipped), timing only"
     else:
         vae, teacher_net, student_net = _random_parts("vae_cpu.json", "teacher_cpu.json")
-        backend = "onnx" if settings.decoder_backend == "auto" and _onnx_usable(device) else settings.decoder_backend
-        student = _random_student(vae, student_net, encoder, device, "torch" if backend == "auto" else backend)
+        backend = settings.decoder_backend
+        if backend == "auto":
+            backend = "onnx" if onnx_runs_on(device) else "torch"
+        student = _random_student(vae, student_net, encoder, device, backend)
         student_weights = teacher_weights = "random weights, CPU config sizes, timing only"
     teacher = LatentDiffusionPipeline(student.vae, teacher_net.to(device), encoder, student.normalizer,
                                       student.latent_scale, ddim_scheduler(), decoder=student.decoder)  # fmt: skip
@@ -277,10 +270,10 @@ def compare_decoders(models: Path, frames: int, repeats: int, device: str) -> di
     None when ``models/vae`` has no current ONNX export (or ONNX Runtime cannot run on ``device``).
     """
     vae_dir = models / "vae"
-    if resolve_decoder_backend(vae_dir, "auto", device) != "onnx":
+    onnx_decoder = load_onnx_decoder(vae_dir, "auto", device, torch.get_num_threads())
+    if onnx_decoder is None:
         return None
-    decoders = {"torch": load_feature_decoder(vae_dir, "torch", device),
-                "onnx": load_feature_decoder(vae_dir, "onnx", device, torch.get_num_threads())}  # fmt: skip
+    decoders = {"torch": load_feature_decoder(vae_dir, "torch", device), "onnx": onnx_decoder}
     config = decoders["torch"].vae.config
     latent = torch.randn(1, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(0))
     latent = latent.to(device)

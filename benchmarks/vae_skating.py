@@ -28,14 +28,14 @@ from scipy.ndimage import gaussian_filter1d
 
 from benchmarks.report import emit
 from motionlcm_node.data.dataset import FPS, HumanML3DDataset
-from motionlcm_node.data.features import FOOT_CONTACTS
+from motionlcm_node.data.features import FOOT_CONTACTS, ROOT_HEIGHT, ROOT_YAW_VELOCITY
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.evaluation import metrics
 from motionlcm_node.evaluation.protocol import draw_test_set
 from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import load_vae
 
-ROOT = slice(0, 4)  # yaw velocity, XZ velocity, height
+ROOT = slice(ROOT_YAW_VELOCITY.start, ROOT_HEIGHT.stop)  # yaw velocity, XZ velocity, height
 TOES = (10, 11)
 TOE_CONTACTS = (FOOT_CONTACTS.start + 1, FOOT_CONTACTS.start + 3)  # labels order: 7, 10, 8, 11
 

@@ -26,6 +26,15 @@ def onnx_providers(device: str) -> list[str]:
     raise MotionLCMError(f"unknown device {device!r} for ONNX Runtime (cpu or cuda)")
 
 
+def onnx_runs_on(device: str) -> bool:
+    """Whether onnxruntime is installed and has a provider for ``device`` (see ``onnx_providers``)."""
+    try:
+        onnx_providers(device)
+    except (ImportError, MotionLCMError):
+        return False
+    return True
+
+
 def session_options(threads: int) -> Any:
     """ONNX Runtime session options for batch-1 latency beside PyTorch on a small CPU.
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.onnx_runtime import onnx_providers, read_export_json, session_options
+from motionlcm_node.onnx_runtime import onnx_providers, onnx_runs_on, read_export_json, session_options
 from motionlcm_node.text_encoder import CachingSentenceEncoder, TextEncoder, default_model_path, model_id_of
 
 EXPORT_FORMAT = 1
@@ -193,9 +193,8 @@ def load_text_encoder(
         folder = Path(model_path) if model_path is not None else default_model_path()
         path = Path(onnx_path) if onnx_path is not None else default_onnx_path(model_id_of(folder))
         try:
-            onnx_providers(device)
-            usable = export_is_current(path, model_id_of(folder))
-        except (ImportError, MotionLCMError):
+            usable = onnx_runs_on(device) and export_is_current(path, model_id_of(folder))
+        except MotionLCMError:
             usable = False
         backend = "onnx" if usable else "torch"
     if backend == "onnx":

@@ -23,7 +23,7 @@ import torch
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer, load_vae
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.onnx_runtime import onnx_providers, read_export_json, session_options
+from motionlcm_node.onnx_runtime import onnx_providers, onnx_runs_on, read_export_json, session_options
 
 DECODER_FILE = "decoder.onnx"
 DECODER_METADATA = "decoder.json"
@@ -36,6 +36,8 @@ SOURCE_FILES = ("model.safetensors", "normalizer.safetensors")
 
 class FeatureDecoder(Protocol):
     """Anything that turns latents into raw features (both backends below)."""
+
+    backend: str  # "torch" or "onnx"
 
     def decode_features(self, latent: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor: ...  # noqa: D102
 
@@ -63,9 +65,7 @@ def read_decoder_metadata(vae_dir: Path) -> dict[str, Any]:
     if meta.get("format") != DECODER_FORMAT:
         raise MotionLCMError(f"{meta_path}: unknown export format; run `{command}`")
     if meta.get("source_sha256") != source_digest(vae_dir):
-        raise MotionLCMError(
-            f"stale ONNX VAE decoder in {vae_dir}: exported from other weights; run `{EXPORT_COMMAND} --vae {vae_dir}`"
-        )
+        raise MotionLCMError(f"stale ONNX VAE decoder in {vae_dir}: exported from other weights; run `{command}`")
     return meta
 
 
@@ -152,21 +152,33 @@ class OnnxFeatureDecoder:
         return torch.from_numpy(np.ascontiguousarray(features)).to(latent.device)
 
 
-def resolve_decoder_backend(vae_dir: Path, backend: str = "auto", device: str = "cpu") -> str:
-    """The backend to use: ``backend`` itself, or for "auto" "onnx" when a current export runs on ``device``.
+def load_onnx_decoder(
+    vae_dir: Path, backend: str = "auto", device: str = "cpu", threads: int = 2
+) -> OnnxFeatureDecoder | None:
+    """The ONNX Runtime decoder that ``backend`` asks for, or None where it asks for torch.
+
+    Args:
+        vae_dir: the VAE folder.
+        backend: "onnx" (the export; an error when it is missing or stale), "torch" (None), or
+            "auto" (the export when it is current and ONNX Runtime runs on ``device``, else None).
+        device: "cpu" or "cuda".
+        threads: ONNX Runtime intra-op threads.
 
     Raises:
-        MotionLCMError: an unknown backend.
+        MotionLCMError: unknown backend or thread count, or with "onnx" a missing or stale export.
     """
     if backend not in ("auto", "onnx", "torch"):
         raise MotionLCMError(f"VAE decoder backend must be auto, onnx or torch, got {backend!r}")
-    if backend != "auto":
-        return backend
+    if threads < 1:  # checked here so that "auto" does not turn a bad setting into a silent fallback
+        raise MotionLCMError(f"ONNX Runtime threads must be at least 1, got {threads}")
+    if backend == "torch" or (backend == "auto" and not onnx_runs_on(device)):
+        return None
     try:
-        onnx_providers(device)
-    except (ImportError, MotionLCMError):
-        return "torch"
-    return "onnx" if decoder_export_is_current(vae_dir) else "torch"
+        return OnnxFeatureDecoder(vae_dir, device, threads)
+    except MotionLCMError:
+        if backend == "onnx":
+            raise
+        return None
 
 
 def load_feature_decoder(
@@ -184,7 +196,8 @@ def load_feature_decoder(
     Raises:
         MotionLCMError: unknown backend, or with "onnx" a missing or stale export.
     """
-    if resolve_decoder_backend(vae_dir, backend, device) == "onnx":
-        return OnnxFeatureDecoder(vae_dir, device, threads)
+    decoder = load_onnx_decoder(vae_dir, backend, device, threads)
+    if decoder is not None:
+        return decoder
     vae, normalizer = load_vae(vae_dir)
     return TorchFeatureDecoder(vae.to(device).eval(), normalizer.to(device))

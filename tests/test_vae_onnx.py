@@ -22,7 +22,7 @@ from motionlcm_node.vae_decoding import (
     TorchFeatureDecoder,
     decoder_export_is_current,
     load_feature_decoder,
-    resolve_decoder_backend,
+    load_onnx_decoder,
 )
 from tests.tiny_models import write_tiny_models
 
@@ -55,7 +55,7 @@ def test_onnx_features_match_torch_for_odd_lengths_and_batches(exported_models: 
         assert torch.allclose(found, expected, atol=1e-4)
         for row, length in enumerate(lengths):
             assert torch.all(found[row, length:] == 0) and torch.any(found[row, :length] != 0)
-    assert resolve_decoder_backend(vae_dir) == "onnx" and isinstance(load_feature_decoder(vae_dir), OnnxFeatureDecoder)
+    assert load_onnx_decoder(vae_dir) is not None and isinstance(load_feature_decoder(vae_dir), OnnxFeatureDecoder)
 
 
 def test_bad_requests_are_refused(exported_models: Path) -> None:

@@ -31,9 +31,8 @@ from motionlcm_node.sampling.pipeline import (
 )
 from motionlcm_node.vae_decoding import (
     FeatureDecoder,
-    OnnxFeatureDecoder,
     TorchFeatureDecoder,
-    resolve_decoder_backend,
+    load_onnx_decoder,
 )
 
 
@@ -126,9 +125,10 @@ class MotionLCMPipeline:
         if model_id != bundle.text_model:
             raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")
         vae, normalizer = vae.to(device), normalizer.to(device)
-        decoder: FeatureDecoder = TorchFeatureDecoder(vae.eval(), normalizer)
-        if resolve_decoder_backend(models_dir / "vae", decoder_backend, str(device)) == "onnx":
-            decoder = OnnxFeatureDecoder(models_dir / "vae", str(device), threads)
+        onnx_decoder = load_onnx_decoder(models_dir / "vae", decoder_backend, str(device), threads)
+        decoder: FeatureDecoder = (
+            onnx_decoder if onnx_decoder is not None else TorchFeatureDecoder(vae.eval(), normalizer)
+        )
         return cls(
             vae, bundle.denoiser.to(device), encoder, normalizer, bundle.latent_scale,
             lcm_scheduler(bundle.original_steps), bundle.step_table, decoder=decoder,
