@@ -265,15 +265,21 @@ def measure(configurations: Sequence[Configuration], sentences: FreshSentences, 
 
 
 def compare_decoders(models: Path, frames: int, repeats: int, device: str) -> dict[str, float] | None:
-    """Batch-1 decode time (ms, medians) of the torch and ONNX Runtime VAE decoders, interleaved.
+    """Batch-1 decode time (ms, medians) of the VAE decoders, interleaved.
 
-    None when ``models/vae`` has no current ONNX export (or ONNX Runtime cannot run on ``device``).
+    ``torch``; ``onnx`` as the pipelines run it (a fixed-shape session after the first request of a
+    shape); ``onnx_dynamic_shapes``, the same export never specialised. None when ``models/vae`` has
+    no current ONNX export (or ONNX Runtime cannot run on ``device``).
     """
     vae_dir = models / "vae"
     onnx_decoder = load_onnx_decoder(vae_dir, "auto", device, torch.get_num_threads())
     if onnx_decoder is None:
         return None
-    decoders = {"torch": load_feature_decoder(vae_dir, "torch", device), "onnx": onnx_decoder}
+    decoders = {
+        "torch": load_feature_decoder(vae_dir, "torch", device),
+        "onnx": onnx_decoder,
+        "onnx_dynamic_shapes": OnnxFeatureDecoder(vae_dir, device, torch.get_num_threads(), specialise_after=0),
+    }
     config = decoders["torch"].vae.config
     latent = torch.randn(1, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(0))
     latent = latent.to(device)
@@ -286,6 +292,7 @@ def compare_decoders(models: Path, frames: int, repeats: int, device: str) -> di
                 times[name].append(time.perf_counter() - start)
     result = {f"{name}_ms": 1000 * statistics.median(values) for name, values in times.items()}
     result["torch_over_onnx"] = result["torch_ms"] / result["onnx_ms"]
+    result["dynamic_over_fixed_shapes"] = result["onnx_dynamic_shapes_ms"] / result["onnx_ms"]
     return result
 
 
@@ -377,7 +384,9 @@ def print_report(report: dict[str, object]) -> None:
     if comparison is not None:
         print(f"VAE decoder alone, batch 1, {settings['frames']} frames, interleaved: torch "
               f"{comparison['torch_ms']:.1f} ms, ONNX Runtime {comparison['onnx_ms']:.1f} ms "
-              f"({comparison['torch_over_onnx']:.2f}x).")  # fmt: skip
+              f"({comparison['torch_over_onnx']:.2f}x); the same export with dynamic shapes "
+              f"{comparison['onnx_dynamic_shapes_ms']:.1f} ms ({comparison['dynamic_over_fixed_shapes']:.2f}x "
+              "the fixed-shape session).")  # fmt: skip
     for name, target in report["targets"].items():
         verdict = "met" if target["met"] else "NOT met"
         print(f"Target {name}: {target['target']}; measured {target['value']:.1f} -> {verdict}")

@@ -58,6 +58,29 @@ def test_onnx_features_match_torch_for_odd_lengths_and_batches(exported_models: 
     assert load_onnx_decoder(vae_dir) is not None and isinstance(load_feature_decoder(vae_dir), OnnxFeatureDecoder)
 
 
+def test_repeated_shapes_get_fixed_shape_sessions_with_the_same_output(exported_models: Path) -> None:
+    vae_dir = exported_models / "vae"
+    decoder = OnnxFeatureDecoder(vae_dir, threads=1, specialise_after=2, max_specialised=2)
+    dynamic = OnnxFeatureDecoder(vae_dir, threads=1, specialise_after=0)
+    config = load_vae(vae_dir)[0].config
+    latent = torch.randn(2, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(2))
+    patch = config.temporal_patch
+    padded = -(-33 // patch) * patch
+    first = decoder.decode_features(latent, [33, 20])
+    assert decoder.specialised_shapes == []  # one request of a shape does not pay for a session
+    second = decoder.decode_features(latent, [33, 12])  # same batch and padded frames
+    assert decoder.specialised_shapes == [(2, padded)]
+    assert torch.allclose(second, dynamic.decode_features(latent, [33, 12]), atol=1e-5)
+    assert torch.allclose(first, dynamic.decode_features(latent, [33, 20]), atol=1e-5)
+    assert torch.all(second[1, 12:] == 0)
+    for frames in (8, 8, 16, 16):  # two more shapes: the least recently used session leaves
+        decoder.decode_features(latent[:1], [frames])
+    assert decoder.specialised_shapes == [(1, 8), (1, 16)]
+    assert dynamic.specialised_shapes == []
+    with pytest.raises(MotionLCMError, match="specialisation"):
+        OnnxFeatureDecoder(vae_dir, specialise_after=-1)
+
+
 def test_bad_requests_are_refused(exported_models: Path) -> None:
     decoder = OnnxFeatureDecoder(exported_models / "vae", threads=1)
     tokens, dim = decoder.latent_shape
@@ -138,3 +161,4 @@ def test_latency_benchmark_gives_teacher_and_student_the_same_decoder(exported_m
     assert forced["vae_decoder"] == ["torch"]
     comparison = report["vae_decoder_batch1"]
     assert comparison["torch_ms"] > 0 and comparison["onnx_ms"] > 0 and comparison["torch_over_onnx"] > 0
+    assert comparison["onnx_dynamic_shapes_ms"] > 0 and comparison["dynamic_over_fixed_shapes"] > 0
