@@ -72,6 +72,35 @@ def test_vae_loss_decreases_on_a_fixed_batch(prepared_fixture_dataset: Path) -> 
     assert losses[-1] < 0.7 * losses[0]
 
 
+def test_vae_feature_group_weights_scale_their_features_only(prepared_fixture_dataset: Path) -> None:
+    from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+    from motionlcm_node.data.features import LOCAL_POSITIONS
+    from motionlcm_node.training.config import TrainConfig
+    from motionlcm_node.training.stages import VAEStage
+
+    train = TrainConfig(data_dir=str(prepared_fixture_dataset))
+    dataset = HumanML3DDataset(prepared_fixture_dataset, "train", min_length=16, max_length=32)
+    batch = collate_motion([dataset[i] for i in range(3)])
+    torch.manual_seed(0)
+    model = VAEStage(VAEStageConfig(train, MotionVAEConfig(**TINY_VAE))).build_model().eval()
+
+    def feature_term(**weights: float) -> float:
+        stage = VAEStage(VAEStageConfig(train, MotionVAEConfig(**TINY_VAE), kl_weight=0.0, **weights))
+        torch.manual_seed(1)  # the same posterior sample each time
+        return stage.loss(model, batch)[1]["feature"]
+
+    plain = feature_term()
+    without_positions = feature_term(position_feature_weight=0.0)
+    doubled_positions = feature_term(position_feature_weight=2.0)
+    positions_share = plain - without_positions
+    assert 0 < positions_share < plain
+    assert doubled_positions == pytest.approx(plain + positions_share, rel=1e-5)
+    only_positions = feature_term(root_feature_weight=0.0, rotation_feature_weight=0.0, velocity_feature_weight=0.0,
+                                  contact_feature_weight=0.0)  # fmt: skip
+    assert only_positions == pytest.approx(positions_share, rel=1e-5)
+    assert LOCAL_POSITIONS.stop - LOCAL_POSITIONS.start == 63
+
+
 def test_teacher_and_evaluator_stages_train_on_cached_sentence_vectors(
     prepared_fixture_dataset: Path, tmp_path: Path
 ) -> None:

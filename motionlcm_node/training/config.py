@@ -75,12 +75,19 @@ class TrainConfig:
 class VAEStageConfig:
     """Motion VAE training: smooth-L1 on features and on joints recovered from them, plus KL.
 
-    Joint terms are in metres (or metres per second) with a smooth-L1 ``joint_beta`` of 1 cm, so
-    centimetre-size errors still get a full gradient (with the default beta of 1 m they were
-    quadratic, a thousandth of the feature term, and did nothing).
+    Joint terms are in metres (or metres per second) with a smooth-L1 transition ``joint_beta``.
+    With the default beta of 1 m they are quadratic in centimetre-size errors, about a thousandth
+    of the feature term; a beta of 1 cm gives them a full gradient (docs/models.md: that did not
+    help).
 
     Attributes:
-        feature_weight: normalised-feature term.
+        feature_weight: normalised-feature term (the mean over the 263 features of the weighted
+            per-feature smooth-L1; each group's weight below multiplies its features).
+        root_feature_weight: root yaw velocity, XZ velocity and height (features 0-3).
+        position_feature_weight: root-relative joint positions (4-66), what MPJPE measures.
+        rotation_feature_weight: 6D joint rotations (67-192).
+        velocity_feature_weight: joint velocities (193-258).
+        contact_feature_weight: foot-contact labels (259-262).
         joint_weight: pelvis-relative joint positions (m): the pose, what MPJPE measures.
         trajectory_weight: pelvis trajectory in the world frame (m), integrated from root velocities.
         velocity_weight: world-frame joint velocities (m/s at 20 fps): smooth, non-skating motion.
@@ -91,6 +98,11 @@ class VAEStageConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     model: MotionVAEConfig = field(default_factory=MotionVAEConfig)
     feature_weight: float = 1.0
+    root_feature_weight: float = 1.0
+    position_feature_weight: float = 1.0
+    rotation_feature_weight: float = 1.0
+    velocity_feature_weight: float = 1.0
+    contact_feature_weight: float = 1.0
     joint_weight: float = 1.0
     trajectory_weight: float = 0.0
     velocity_weight: float = 0.0

@@ -19,6 +19,15 @@ from torch.nn import functional
 from torch.utils.data import Dataset
 
 from motionlcm_node.data.dataset import FPS
+from motionlcm_node.data.features import (
+    FEATURE_DIM,
+    FOOT_CONTACTS,
+    LOCAL_POSITIONS,
+    LOCAL_ROTATIONS,
+    LOCAL_VELOCITIES,
+    ROOT_HEIGHT,
+    ROOT_YAW_VELOCITY,
+)
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
@@ -48,12 +57,24 @@ def dataset_normalizer(data_dir: str | Path) -> FeatureNormalizer:
     )
 
 
+ROOT_FEATURES = slice(ROOT_YAW_VELOCITY.start, ROOT_HEIGHT.stop)
+
+
 class VAEStage:
     """Motion VAE training stage."""
 
     def __init__(self, config: VAEStageConfig) -> None:
         self.config = config
         self.normalizer = dataset_normalizer(config.train.data_dir)
+        self.feature_weights = torch.ones(FEATURE_DIM)
+        for group, weight in (
+            (ROOT_FEATURES, config.root_feature_weight),
+            (LOCAL_POSITIONS, config.position_feature_weight),
+            (LOCAL_ROTATIONS, config.rotation_feature_weight),
+            (LOCAL_VELOCITIES, config.velocity_feature_weight),
+            (FOOT_CONTACTS, config.contact_feature_weight),
+        ):
+            self.feature_weights[group] = weight
 
     def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
         """Motion-text pairs of the train split."""
@@ -67,7 +88,8 @@ class VAEStage:
         """Reconstruction (features, pose, trajectory, velocities) and KL terms."""
         motion, mask, lengths = batch["motion"], batch["mask"], batch["lengths"]
         reconstruction, mean, log_variance = model(motion, lengths)
-        feature_loss = masked_mean(functional.smooth_l1_loss(reconstruction, motion, reduction="none"), mask)
+        feature_error = functional.smooth_l1_loss(reconstruction, motion, reduction="none")
+        feature_loss = masked_mean(feature_error * self.feature_weights.to(motion.device), mask)
         normalizer = self.normalizer.to(motion.device)
         joints = recover_joints(normalizer.denormalize(reconstruction))
         target = recover_joints(normalizer.denormalize(motion))
