@@ -13,6 +13,7 @@ not; ``benchmarks/latency.py`` times both side by side (``vae_decoder_batch1`` i
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -155,6 +156,7 @@ class OnnxFeatureDecoder:
         self.specialise_after, self.max_specialised = specialise_after, max_specialised
         self._specialised: OrderedDict[tuple[int, int], Any] = OrderedDict()
         self._requests: Counter[tuple[int, int]] = Counter()
+        self._cache_lock = threading.Lock()  # ORT runs are thread-safe; the shape cache needs this lock
 
     @property
     def specialised_shapes(self) -> list[tuple[int, int]]:
@@ -173,6 +175,10 @@ class OnnxFeatureDecoder:
         return onnxruntime.InferenceSession(self._graph, options, providers=self.providers)
 
     def _session_for(self, batch: int, frames: int) -> Any:
+        with self._cache_lock:
+            return self._cached_session_for(batch, frames)
+
+    def _cached_session_for(self, batch: int, frames: int) -> Any:
         key = (batch, frames)
         if key in self._specialised:
             self._specialised.move_to_end(key)

@@ -81,6 +81,22 @@ def test_repeated_shapes_get_fixed_shape_sessions_with_the_same_output(exported_
         OnnxFeatureDecoder(vae_dir, specialise_after=-1)
 
 
+def test_one_decoder_serves_several_threads(exported_models: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    vae_dir = exported_models / "vae"
+    decoder = OnnxFeatureDecoder(vae_dir, threads=1)
+    dynamic = OnnxFeatureDecoder(vae_dir, threads=1, specialise_after=0)
+    config = load_vae(vae_dir)[0].config
+    latent = torch.randn(1, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(3))
+    requests = [8, 16, 24, 8, 16, 24] * 4
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda frames: decoder.decode_features(latent, [frames]), requests))
+    for frames, result in zip(requests, results, strict=True):
+        assert torch.allclose(result, dynamic.decode_features(latent, [frames]), atol=1e-5)
+    assert 1 <= len(decoder.specialised_shapes) <= 3
+
+
 def test_bad_requests_are_refused(exported_models: Path) -> None:
     decoder = OnnxFeatureDecoder(exported_models / "vae", threads=1)
     tokens, dim = decoder.latent_shape
