@@ -28,14 +28,13 @@ from scipy.ndimage import gaussian_filter1d
 
 from benchmarks.report import emit
 from motionlcm_node.data.dataset import FPS, HumanML3DDataset
-from motionlcm_node.data.features import FOOT_CONTACTS, ROOT_HEIGHT, ROOT_YAW_VELOCITY
+from motionlcm_node.data.features import FOOT_CONTACTS, ROOT_FEATURES
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.evaluation import metrics
 from motionlcm_node.evaluation.protocol import draw_test_set
 from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import load_vae
 
-ROOT = slice(ROOT_YAW_VELOCITY.start, ROOT_HEIGHT.stop)  # yaw velocity, XZ velocity, height
 TOES = (10, 11)
 TOE_CONTACTS = (FOOT_CONTACTS.start + 1, FOOT_CONTACTS.start + 3)  # labels order: 7, 10, 8, 11
 
@@ -68,10 +67,10 @@ def run(data: Path, vae_dir: Path, split: str, seed: int, sigmas: tuple[float, .
         smoothed = gaussian_filter1d(reconstruction.numpy(), sigma, axis=1, mode="nearest")
         variants[f"reconstruction smoothed (sigma {sigma:g} frames)"] = torch.from_numpy(smoothed) * mask[..., None]
     true_root = reconstruction.clone()
-    true_root[..., ROOT] = raw[..., ROOT]
+    true_root[..., ROOT_FEATURES] = raw[..., ROOT_FEATURES]
     variants["reconstruction with the true root"] = true_root
     true_pose = raw.clone()
-    true_pose[..., ROOT] = reconstruction[..., ROOT]
+    true_pose[..., ROOT_FEATURES] = reconstruction[..., ROOT_FEATURES]
     variants["true local pose with the reconstructed root"] = true_pose
     rows = {name: _scores(recover_joints(features), truth, mask, lengths) for name, features in variants.items()}
 

@@ -116,7 +116,7 @@ class OnnxFeatureDecoder:
     The export has dynamic batch and frame axes, so every run re-derives positions, masks and
     reshape targets from the input shapes (about a hundred small shape operators). A request shape
     (batch, padded frames) seen ``specialise_after`` times gets its own session with those axes
-    fixed, in which ONNX Runtime folds all of that into constants: about 1 ms (15%) off a batch-1
+    fixed, in which ONNX Runtime folds all of that into constants: 0.6-1.1 ms (7-14%) off a batch-1
     196-frame decode on the 2-core development machine (``benchmarks/latency.py`` times both, in
     its ``vae_decoder_batch1`` report). Creating one costs ~0.1 s, once, so shapes used only once
     never pay it; at most ``max_specialised`` are kept, the least recently used leaves first.
@@ -161,7 +161,8 @@ class OnnxFeatureDecoder:
     @property
     def specialised_shapes(self) -> list[tuple[int, int]]:
         """(batch, padded frames) shapes with a fixed-shape session, least recently used first."""
-        return list(self._specialised)
+        with self._cache_lock:
+            return list(self._specialised)
 
     def _fixed_shape_session(self, batch: int, frames: int) -> Any:
         import onnxruntime
@@ -175,25 +176,22 @@ class OnnxFeatureDecoder:
         return onnxruntime.InferenceSession(self._graph, options, providers=self.providers)
 
     def _session_for(self, batch: int, frames: int) -> Any:
-        with self._cache_lock:
-            return self._cached_session_for(batch, frames)
-
-    def _cached_session_for(self, batch: int, frames: int) -> Any:
         key = (batch, frames)
-        if key in self._specialised:
-            self._specialised.move_to_end(key)
+        with self._cache_lock:
+            if key in self._specialised:
+                self._specialised.move_to_end(key)
+                return self._specialised[key]
+            if not self.specialise_after or not self.max_specialised:
+                return self.session
+            if len(self._requests) > 1024:  # forget rare shapes rather than grow without bound
+                self._requests.clear()
+            self._requests[key] += 1
+            if self._requests[key] < self.specialise_after:
+                return self.session
+            self._specialised[key] = self._fixed_shape_session(batch, frames)
+            while len(self._specialised) > self.max_specialised:
+                self._specialised.popitem(last=False)
             return self._specialised[key]
-        if not self.specialise_after or not self.max_specialised:
-            return self.session
-        if len(self._requests) > 1024:  # forget rare shapes rather than grow without bound
-            self._requests.clear()
-        self._requests[key] += 1
-        if self._requests[key] < self.specialise_after:
-            return self.session
-        self._specialised[key] = self._fixed_shape_session(batch, frames)
-        while len(self._specialised) > self.max_specialised:
-            self._specialised.popitem(last=False)
-        return self._specialised[key]
 
     def decode_features(self, latent: torch.Tensor, lengths: torch.Tensor | Sequence[int]) -> torch.Tensor:
         """[B, L, D] unscaled latents + [B] frame counts -> [B, T, 263] raw features (on ``latent``'s device).

@@ -49,6 +49,8 @@ FEATURE_DIM = 263
 ROOT_YAW_VELOCITY = slice(0, 1)
 ROOT_LINEAR_VELOCITY = slice(1, 3)
 ROOT_HEIGHT = slice(3, 4)
+#: The whole root block: yaw velocity, XZ velocity and height.
+ROOT_FEATURES = slice(ROOT_YAW_VELOCITY.start, ROOT_HEIGHT.stop)
 LOCAL_POSITIONS = slice(4, 67)
 LOCAL_ROTATIONS = slice(67, 193)
 LOCAL_VELOCITIES = slice(193, 259)

@@ -25,8 +25,7 @@ from motionlcm_node.data.features import (
     LOCAL_POSITIONS,
     LOCAL_ROTATIONS,
     LOCAL_VELOCITIES,
-    ROOT_HEIGHT,
-    ROOT_YAW_VELOCITY,
+    ROOT_FEATURES,
 )
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
@@ -55,9 +54,6 @@ def dataset_normalizer(data_dir: str | Path) -> FeatureNormalizer:
     return FeatureNormalizer(
         torch.from_numpy(np.load(root / "Mean.npy")).float(), torch.from_numpy(np.load(root / "Std.npy")).float()
     )
-
-
-ROOT_FEATURES = slice(ROOT_YAW_VELOCITY.start, ROOT_HEIGHT.stop)
 
 
 class VAEStage:
