@@ -9,17 +9,19 @@ import torch
 
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
-from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig, time_alignment_weights
 from motionlcm_node.training.checkpoint import export_model
 
 TINY_VAE = MotionVAEConfig(latent_tokens=2, latent_dim=4, width=32, heads=2, ff_width=64, num_layers=3)
 TINY_DENOISER = DenoiserConfig(latent_tokens=2, latent_dim=4, text_dim=8, width=32, heads=2, ff_width=64, num_layers=3)
 
 
-@pytest.mark.parametrize(("patch", "smoothing"), [(1, 0), (4, 0), (4, 5)])
-def test_vae_shapes_and_padding_invariance(patch: int, smoothing: int) -> None:
+@pytest.mark.parametrize(("patch", "smoothing", "aligned"), [(1, 0, False), (4, 0, False), (4, 5, False), (2, 0, True)])
+def test_vae_shapes_and_padding_invariance(patch: int, smoothing: int, aligned: bool) -> None:
     torch.manual_seed(0)
-    config = MotionVAEConfig(**{**TINY_VAE.to_dict(), "temporal_patch": patch, "smoothing_kernel": smoothing})
+    config = MotionVAEConfig(
+        **{**TINY_VAE.to_dict(), "temporal_patch": patch, "smoothing_kernel": smoothing, "time_aligned_latent": aligned}
+    )
     vae = MotionVAE(config).eval()
     motion = torch.randn(2, 30, 263)
     lengths = torch.tensor([30, 17])
@@ -35,6 +37,32 @@ def test_vae_shapes_and_padding_invariance(patch: int, smoothing: int) -> None:
     assert decoded.shape == (2, 30, 263) and decoded_long.shape == (2, 43, 263)
     torch.testing.assert_close(decoded_long[:, :30], decoded, atol=1e-5, rtol=1e-5)
     assert torch.all(decoded[1, 17:] == 0) and torch.all(decoded_long[0, 30:] == 0)
+
+
+def test_time_alignment_weights_interpolate_in_normalised_time() -> None:
+    weights = time_alignment_weights(torch.tensor([8, 2]), num_tokens=8, latent_tokens=4)
+    assert weights.shape == (2, 8, 4)
+    torch.testing.assert_close(weights.sum(dim=2), torch.ones(2, 8))
+    # 8 tokens over 4 slots: token j sits at slot (j + 0.5) / 2 - 0.5, so token 1 is 3/4 of slot 0 and 1/4 of slot 1.
+    torch.testing.assert_close(weights[0, 1], torch.tensor([0.75, 0.25, 0.0, 0.0]))
+    torch.testing.assert_close(weights[0, 7], torch.tensor([0.0, 0.0, 0.0, 1.0]))
+    # A 2-token motion spans the same slots: its second token is at slot 2.5.
+    torch.testing.assert_close(weights[1, 1], torch.tensor([0.0, 0.0, 0.5, 0.5]))
+
+
+def test_time_aligned_latent_token_sees_only_its_part_of_the_motion() -> None:
+    torch.manual_seed(0)
+    config = MotionVAEConfig(**{**TINY_VAE.to_dict(), "latent_tokens": 4, "num_layers": 1, "time_aligned_latent": True})
+    vae = MotionVAE(config).eval()
+    # With the transformer's attention removed, a latent slot depends only on the frames interpolated into it.
+    vae.encoder.middle_block.self_attn.out_proj.weight.data.zero_()
+    vae.encoder.middle_block.self_attn.out_proj.bias.data.zero_()
+    motion, lengths = torch.randn(1, 16, 263), torch.tensor([16])
+    changed = motion.clone()
+    changed[0, 14:] += 1.0  # the last frame token, at slot 3.25 (clamped to 3): slot 3 only
+    mean, changed_mean = vae.encode(motion, lengths)[0], vae.encode(changed, lengths)[0]
+    torch.testing.assert_close(changed_mean[0, :3], mean[0, :3])
+    assert not torch.allclose(changed_mean[0, 3], mean[0, 3])
 
 
 def test_vae_is_seeded_and_round_trips_through_safetensors(tmp_path: Path) -> None:

@@ -13,10 +13,11 @@ import torch
 from motionlcm_node.cli.main import main
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.export.vae_onnx import export_vae_decoder, verify_decoder_export
-from motionlcm_node.model_store import load_vae
+from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
+from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.text_encoder import TextEncoder
-from motionlcm_node.training.checkpoint import save_weights
+from motionlcm_node.training.checkpoint import export_model, save_weights
 from motionlcm_node.vae_decoding import (
     OnnxFeatureDecoder,
     TorchFeatureDecoder,
@@ -24,6 +25,7 @@ from motionlcm_node.vae_decoding import (
     load_feature_decoder,
     load_onnx_decoder,
 )
+from tests.test_networks import TINY_VAE
 from tests.tiny_models import write_tiny_models
 
 
@@ -178,3 +180,13 @@ def test_latency_benchmark_gives_teacher_and_student_the_same_decoder(exported_m
     comparison = report["vae_decoder_batch1"]
     assert comparison["torch_ms"] > 0 and comparison["onnx_ms"] > 0 and comparison["torch_over_onnx"] > 0
     assert comparison["onnx_dynamic_shapes_ms"] > 0 and comparison["dynamic_over_fixed_shapes"] > 0
+
+
+def test_time_aligned_decoder_exports_and_matches_torch(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    config = MotionVAEConfig(**{**TINY_VAE.to_dict(), "temporal_patch": 2, "time_aligned_latent": True})
+    export_model(MotionVAE(config), {"vae": config.to_dict()}, tmp_path / "vae")
+    normalizer = FeatureNormalizer(torch.randn(263), torch.rand(263) + 0.5)
+    save_normalizer(normalizer, tmp_path / "vae" / "normalizer.safetensors")
+    report = export_vae_decoder(tmp_path / "vae")  # checks several lengths and batches against torch
+    assert report.max_abs_error <= 1e-4
