@@ -1,7 +1,8 @@
 """Training-step time of motion VAE variants, side by side on the same real batches.
 
 Chooses the CPU configuration of issue 3: MotionLCM-V2's reference sizes against variants that
-group frames into tokens (``temporal_patch``) and/or use a narrower, shallower transformer.
+group frames into tokens (``temporal_patch``) and/or use a narrower, shallower transformer, and the
+time-aligned latent (no distribution tokens, no cross-attention) that the default now uses.
 
     python -m benchmarks.vae_variants --data data/bandai --batch-size 64 --steps 3
 """
@@ -24,6 +25,9 @@ VARIANTS = {
     "5 layers, width 256, 4 frames/token": MotionVAEConfig(temporal_patch=4, num_layers=5),
     "5 layers, width 128, 4 frames/token": MotionVAEConfig(temporal_patch=4, num_layers=5, width=128, ff_width=512),
     "5 layers, width 128, 2 frames/token": MotionVAEConfig(temporal_patch=2, num_layers=5, width=128, ff_width=512),
+    "5 layers, width 128, 2 frames/token, time-aligned latent (default)": MotionVAEConfig(
+        temporal_patch=2, num_layers=5, width=128, ff_width=512, time_aligned_latent=True
+    ),
 }
 
 

@@ -101,6 +101,45 @@ def test_vae_feature_group_weights_scale_their_features_only(prepared_fixture_da
     assert LOCAL_POSITIONS.stop - LOCAL_POSITIONS.start == 63
 
 
+def test_foot_contact_velocity_term_sees_feet_sliding_against_the_pelvis_only(prepared_fixture_dataset: Path) -> None:
+    from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+    from motionlcm_node.data.recovery import recover_joints
+    from motionlcm_node.training.config import TrainConfig
+    from motionlcm_node.training.stages import VAEStage
+
+    stage = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)), MotionVAEConfig(**TINY_VAE)))
+    dataset = HumanML3DDataset(prepared_fixture_dataset, "train", min_length=16, max_length=32)
+    batch = collate_motion([dataset[i] for i in range(3)])
+    target = recover_joints(stage.normalizer.denormalize(batch["motion"]))
+    both_valid = batch["mask"][:, 1:] & batch["mask"][:, :-1]
+    term = stage._foot_contact_velocity_loss
+    assert term(target, target, batch["motion"], both_valid).item() == 0.0
+    drifting = target.clone()
+    drifting[:, :, [7, 10]] += torch.arange(target.shape[1])[None, :, None, None] * torch.tensor([0.05, 0.0, 0.0])
+    assert term(drifting, target, batch["motion"], both_valid).item() > 0.0  # left foot slides 1 m/s
+    walking = target + torch.arange(target.shape[1])[None, :, None, None] * torch.tensor([0.05, 0.0, 0.0])
+    assert term(walking, target, batch["motion"], both_valid).item() == pytest.approx(0.0, abs=1e-6)  # whole body
+
+
+def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    base = tmp_path / "vae"
+    assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,
+                                                               model=TINY_VAE))]) == 0  # fmt: skip
+    tuned = tmp_path / "decoder"
+    config = write_config(tmp_path / "b.json", prepared_fixture_dataset, tuned, model=TINY_VAE,
+                          init_from=str(base / "model"), train_decoder_only=True,
+                          foot_contact_velocity_weight=1.0)  # fmt: skip
+    assert main(["train", "vae", "--config", str(config)]) == 0
+    (before, normalizer), (after, tuned_normalizer) = load_vae(base / "model"), load_vae(tuned / "model")
+    changed = {name for name, value in after.state_dict().items() if not torch.equal(value, before.state_dict()[name])}
+    assert changed and all(name.startswith(("decoder", "latent_input")) for name in changed)
+    torch.testing.assert_close(tuned_normalizer.std, normalizer.std)
+    assert "foot_contact_velocity" in read_log(tuned)[0]
+    other = write_config(tmp_path / "c.json", prepared_fixture_dataset, tmp_path / "x",
+                         model={**TINY_VAE, "latent_dim": 8}, init_from=str(base / "model"))  # fmt: skip
+    assert main(["train", "vae", "--config", str(other)]) == 2  # a different network: a clear error
+
+
 def test_teacher_and_evaluator_stages_train_on_cached_sentence_vectors(
     prepared_fixture_dataset: Path, tmp_path: Path
 ) -> None:
@@ -145,6 +184,7 @@ def test_ddp_on_cpu_with_two_processes(prepared_fixture_dataset: Path, tmp_path:
         ({"train": {"stpes": 3}}, "unknown fields"),
         ({"model": {"num_layers": 4}}, "odd"),
         ({"kl": 1}, "unknown fields"),
+        ({"train_decoder_only": True}, "needs init_from"),
     ],
 )
 def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:

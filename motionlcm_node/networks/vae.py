@@ -138,6 +138,14 @@ class MotionVAE(nn.Module):
                  nn.Conv1d(c.width, c.feature_dim, c.smoothing_kernel, padding=pad)]
             )  # fmt: skip
 
+    def freeze_encoder(self) -> None:
+        """Stop gradients to every encoder parameter (decoder-only fine-tuning keeps the latent space)."""
+        encoder_parts = [self.encoder_input, self.encoder, self.to_mean, self.to_log_variance]
+        for parameter in (p for part in encoder_parts for p in part.parameters()):
+            parameter.requires_grad_(False)
+        if not self.config.time_aligned_latent:
+            self.distribution_tokens.requires_grad_(False)
+
     def _group(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Zero the padding, pad T to a multiple of the patch and group frames into tokens."""
         patch = self.config.temporal_patch

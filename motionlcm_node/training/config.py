@@ -93,6 +93,14 @@ class VAEStageConfig:
         velocity_weight: world-frame joint velocities (m/s at 20 fps): smooth, non-skating motion.
         joint_beta: smooth-L1 transition of the joint terms (m, or m/s for velocities).
         kl_weight: KL divergence to the unit Gaussian.
+        foot_contact_velocity_weight: foot joints' pelvis-relative velocity (m/s at 20 fps, world
+            axes) against the data's, on frames where the data labels that foot in contact
+            (smooth-L1, beta 0.1 m/s). It leaves the root out, so it cannot buy still feet by
+            freezing the trajectory; docs/models.md: it halves the skating of a decoder.
+        init_from: a VAE model folder (``model.safetensors`` + ``config.json``) to start from;
+            its network config must equal ``model`` and its feature statistics are kept.
+        train_decoder_only: freeze the encoder (needs ``init_from``), so the latent space, and any
+            teacher or student trained on it, stays valid.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -108,6 +116,13 @@ class VAEStageConfig:
     velocity_weight: float = 0.0
     joint_beta: float = 1.0
     kl_weight: float = 1e-4
+    foot_contact_velocity_weight: float = 0.0
+    init_from: str = ""
+    train_decoder_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.train_decoder_only and not self.init_from:
+            raise ValueError("train_decoder_only needs init_from (a trained VAE folder)")
 
 
 @dataclass(frozen=True)

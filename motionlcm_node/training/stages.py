@@ -1,8 +1,9 @@
 """Training stages: what each model minimises and how it is exported.
 
-* ``VAEStage``: smooth-L1 on normalised features + smooth-L1 on recovered pose, trajectory and joint
-  velocities (metres, m/s) + KL, all masked over padding (MLD / MotionLCM recipe plus the
-  velocity term).
+* ``VAEStage``: smooth-L1 on normalised features + smooth-L1 on recovered pose, trajectory, joint
+  velocities and the feet's pelvis-relative velocity on contact frames (metres, m/s) + KL, all
+  masked over padding (MLD / MotionLCM recipe plus the velocity terms); optionally from a trained
+  VAE with the encoder frozen.
 * ``TeacherStage``: epsilon prediction on VAE latents (scaled to unit variance) noised by the
   1000-step DDPM schedule, with the caption replaced by the empty sentence with probability
   ``text_dropout`` so the teacher also learns the unconditional model for guidance.
@@ -28,6 +29,8 @@ from motionlcm_node.data.features import (
     ROOT_FEATURES,
 )
 from motionlcm_node.data.recovery import recover_joints
+from motionlcm_node.data.smpl import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
+from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE
@@ -61,7 +64,15 @@ class VAEStage:
 
     def __init__(self, config: VAEStageConfig) -> None:
         self.config = config
-        self.normalizer = dataset_normalizer(config.train.data_dir)
+        self.initial: MotionVAE | None = None
+        if config.init_from:
+            self.initial, self.normalizer = load_vae(Path(config.init_from))
+            if self.initial.config != config.model:
+                raise MotionLCMError(
+                    f"init_from {config.init_from} holds a VAE of config {self.initial.config}, not {config.model}"
+                )
+        else:
+            self.normalizer = dataset_normalizer(config.train.data_dir)
         self.feature_weights = torch.ones(FEATURE_DIM)
         for group, weight in (
             (ROOT_FEATURES, config.root_feature_weight),
@@ -77,8 +88,13 @@ class VAEStage:
         return motion_text_dataset(self.config.train)
 
     def build_model(self) -> nn.Module:
-        """A fresh VAE."""
-        return MotionVAE(self.config.model)
+        """A fresh VAE, or a copy of ``init_from`` (with the encoder frozen if asked)."""
+        model = MotionVAE(self.config.model)
+        if self.initial is not None:
+            model.load_state_dict(self.initial.state_dict())
+        if self.config.train_decoder_only:
+            model.freeze_encoder()
+        return model
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """Reconstruction (features, pose, trajectory, velocities) and KL terms."""
@@ -101,17 +117,39 @@ class VAEStage:
         velocity_loss = joint_error(
             (joints[:, 1:] - joints[:, :-1]) * FPS, (target[:, 1:] - target[:, :-1]) * FPS, both_valid
         )
+        foot_velocity_loss = self._foot_contact_velocity_loss(joints, target, motion, both_valid)
         kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
         total = (
             c.feature_weight * feature_loss
             + c.joint_weight * pose_loss
             + c.trajectory_weight * trajectory_loss
             + c.velocity_weight * velocity_loss
+            + c.foot_contact_velocity_weight * foot_velocity_loss
             + c.kl_weight * kl
         )
         terms = {"feature": feature_loss, "joint": pose_loss, "trajectory": trajectory_loss,
-                 "velocity": velocity_loss, "kl": kl}  # fmt: skip
+                 "velocity": velocity_loss, "foot_contact_velocity": foot_velocity_loss, "kl": kl}  # fmt: skip
         return total, {name: value.item() for name, value in terms.items()}
+
+    def _foot_contact_velocity_loss(
+        self, joints: torch.Tensor, target: torch.Tensor, motion: torch.Tensor, both_valid: torch.Tensor
+    ) -> torch.Tensor:
+        """Smooth-L1 (beta 0.1 m/s) of the feet's pelvis-relative velocity where the data says contact.
+
+        Args:
+            joints: [B, T, 22, 3] recovered joints (m).
+            target: [B, T, 22, 3] the data's joints (m).
+            motion: [B, T, 263] the data's normalised features (for the contact labels).
+            both_valid: [B, T - 1] True where frames t and t + 1 are both valid.
+        """
+        feet = [*LEFT_FOOT_JOINTS, *RIGHT_FOOT_JOINTS]  # the order of the four contact labels
+        contact = self.normalizer.to(motion.device).denormalize(motion)[:, :-1, FOOT_CONTACTS] > 0.5
+        relative, relative_target = joints[:, :, feet] - joints[:, :, :1], target[:, :, feet] - target[:, :, :1]
+        velocity = (relative[:, 1:] - relative[:, :-1]) * FPS
+        velocity_target = (relative_target[:, 1:] - relative_target[:, :-1]) * FPS
+        error = functional.smooth_l1_loss(velocity, velocity_target, reduction="none", beta=0.1)  # [B, T-1, 4, 3]
+        weights = (both_valid[..., None] & contact).to(error.dtype)[..., None]
+        return (error * weights).sum() / (3.0 * weights.sum()).clamp_min(1.0)
 
     def export(self, model: nn.Module, directory: Path) -> None:
         """Weights, network config and the feature statistics the VAE was trained with."""
