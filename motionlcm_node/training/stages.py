@@ -104,7 +104,8 @@ class VAEStage:
         feature_loss = masked_mean(feature_error * self.feature_weights.to(motion.device), mask)
         normalizer = self.normalizer.to(motion.device)
         joints = recover_joints(normalizer.denormalize(reconstruction))
-        target = recover_joints(normalizer.denormalize(motion))
+        raw_motion = normalizer.denormalize(motion)
+        target = recover_joints(raw_motion)
         c = self.config
 
         def joint_error(predicted: torch.Tensor, expected: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -117,7 +118,8 @@ class VAEStage:
         velocity_loss = joint_error(
             (joints[:, 1:] - joints[:, :-1]) * FPS, (target[:, 1:] - target[:, :-1]) * FPS, both_valid
         )
-        foot_velocity_loss = self._foot_contact_velocity_loss(joints, target, motion, both_valid)
+        contact = raw_motion[:, :-1, FOOT_CONTACTS] > 0.5
+        foot_velocity_loss = self._foot_contact_velocity_loss(joints, target, contact, both_valid)
         kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
         total = (
             c.feature_weight * feature_loss
@@ -132,18 +134,18 @@ class VAEStage:
         return total, {name: value.item() for name, value in terms.items()}
 
     def _foot_contact_velocity_loss(
-        self, joints: torch.Tensor, target: torch.Tensor, motion: torch.Tensor, both_valid: torch.Tensor
+        self, joints: torch.Tensor, target: torch.Tensor, contact: torch.Tensor, both_valid: torch.Tensor
     ) -> torch.Tensor:
         """Smooth-L1 (beta 0.1 m/s) of the feet's pelvis-relative velocity where the data says contact.
 
         Args:
             joints: [B, T, 22, 3] recovered joints (m).
             target: [B, T, 22, 3] the data's joints (m).
-            motion: [B, T, 263] the data's normalised features (for the contact labels).
+            contact: [B, T - 1, 4] the data's contact labels at frame t (order: left ankle, left toe,
+                right ankle, right toe).
             both_valid: [B, T - 1] True where frames t and t + 1 are both valid.
         """
         feet = [*LEFT_FOOT_JOINTS, *RIGHT_FOOT_JOINTS]  # the order of the four contact labels
-        contact = self.normalizer.to(motion.device).denormalize(motion)[:, :-1, FOOT_CONTACTS] > 0.5
         relative, relative_target = joints[:, :, feet] - joints[:, :, :1], target[:, :, feet] - target[:, :, :1]
         velocity = (relative[:, 1:] - relative[:, :-1]) * FPS
         velocity_target = (relative_target[:, 1:] - relative_target[:, :-1]) * FPS
