@@ -20,9 +20,12 @@ def test_eval_writes_a_table_with_every_row_and_metric(prepared_fixture_dataset:
     assert table == capsys.readouterr().out.split("\n\n")[0] + "\n"
     lines = table.strip().splitlines()
     assert lines[0].startswith("| source | FID | R@1 | R@2 | R@3 |")
+    fixed = " + planted-foot root fix"
     assert [line.split("|")[1].strip() for line in lines[2:]] == [
-        "Real data", "VAE reconstruction", "Teacher (DDIM 2, w = 7.5)", "MotionLCM (1 step, w = 7.5)",
-        "MotionLCM (2 steps, w = 7.5)", "MotionLCM (4 steps, w = 7.5)",
+        "Real data", "VAE reconstruction", "Teacher (DDIM 2, w = 7.5)", "Teacher (DDIM 2, w = 7.5)" + fixed,
+        "MotionLCM (1 step, w = 7.5)", "MotionLCM (1 step, w = 7.5)" + fixed,
+        "MotionLCM (2 steps, w = 7.5)", "MotionLCM (2 steps, w = 7.5)" + fixed,
+        "MotionLCM (4 steps, w = 7.5)", "MotionLCM (4 steps, w = 7.5)" + fixed,
     ]  # fmt: skip
     summary = json.loads(out.with_suffix(".json").read_text())
     assert "MPJPE (m)" in summary["rows"]["VAE reconstruction"] and "MPJPE (m)" not in summary["rows"]["Real data"]
@@ -31,6 +34,24 @@ def test_eval_writes_a_table_with_every_row_and_metric(prepared_fixture_dataset:
     assert set(summary["rows"]["MotionLCM (4 steps, w = 7.5)"]) >= {"FID", "R@2", "Foot skating", "Jitter (m/s^3)"}
     real = summary["rows"]["Real data"]
     assert 0.0 <= real["R@1"][0] <= real["R@2"][0] <= 1.0
+
+
+def test_eval_with_chosen_rows_and_split(prepared_fixture_dataset: Path, tmp_path: Path, capsys) -> None:
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset)
+    args = ["eval", "--data", str(prepared_fixture_dataset), "--models", str(models),
+            "--repeats", "1", "--pool-size", "2", "--timing-sentences", "1", "--no-teacher",
+            "--student-steps", "2", "--student-guidance", "6", "--no-stabilized-rows"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    rows = [line.split("|")[1].strip() for line in out.split("\n\n")[0].strip().splitlines()[2:]]
+    assert rows == ["Real data", "VAE reconstruction", "MotionLCM (2 steps, w = 6)"]
+    assert "test.txt" in out
+    # The fixture's val split holds one clip shorter than the protocol's 24 frames: a clear error.
+    assert main([*args, "--split", "val"]) == 2
+    assert "split 'val'" in capsys.readouterr().err
+    assert main([*args, "--pool-size", "1"]) == 2
+    assert "--pool-size must be at least 2" in capsys.readouterr().err
 
 
 def test_eval_without_an_evaluator_is_a_clear_error(tmp_path: Path, capsys) -> None:

@@ -127,6 +127,49 @@ def test_foot_contact_velocity_term_sees_feet_sliding_against_the_pelvis_only(pr
     assert term(walking) == pytest.approx(0.0, abs=1e-6)  # whole body
 
 
+def test_acceleration_term_sees_jitter_but_not_steady_motion() -> None:
+    from motionlcm_node.training.stages import acceleration_error
+
+    torch.manual_seed(0)
+    target = torch.randn(2, 12, 22, 3).cumsum(dim=1) * 0.01
+    valid = torch.ones(2, 11, dtype=torch.bool)
+    assert acceleration_error(target, target, valid) == 0.0
+    frames = torch.arange(12, dtype=target.dtype)[None, :, None, None]
+    steady = target + frames * torch.tensor([0.05, 0.0, -0.02])  # constant extra velocity: no acceleration
+    assert acceleration_error(steady, target, valid) == pytest.approx(0.0, abs=1e-9)
+    jitter = target + 0.005 * (-1.0) ** frames  # 5 mm even/odd alternation: 40 m/s^2 at 20 fps
+    assert acceleration_error(jitter, target, valid) > 1.0
+    padded = valid.clone()
+    padded[:, 6:] = False  # frames 7.. are padding: jitter there must not count
+    late = target.clone()
+    late[:, 8:] += jitter[:, 8:] - target[:, 8:]
+    assert acceleration_error(late, target, padded) == 0.0
+
+
+def test_decoder_fine_tune_can_add_a_smoothing_head(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    from motionlcm_node.training.config import TrainConfig
+    from motionlcm_node.training.stages import VAEStage
+
+    base = tmp_path / "vae"
+    assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,
+                                                               model=TINY_VAE))]) == 0  # fmt: skip
+    smoothed = {**TINY_VAE, "smoothing_kernel": 3}
+    stage = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)),
+                                    MotionVAEConfig(**smoothed), init_from=str(base / "model"),
+                                    train_decoder_only=True))  # fmt: skip
+    model, (before, _) = stage.build_model().eval(), load_vae(base / "model")
+    latent, lengths = torch.randn(2, 2, 4), torch.tensor([20, 13])
+    with torch.no_grad():  # the new head starts as the identity
+        torch.testing.assert_close(model.decode(latent, lengths), before.decode(latent, lengths))
+    tuned = tmp_path / "smoothed"
+    config = write_config(tmp_path / "b.json", prepared_fixture_dataset, tuned, model=smoothed,
+                          init_from=str(base / "model"), train_decoder_only=True, acceleration_weight=0.01)  # fmt: skip
+    assert main(["train", "vae", "--config", str(config)]) == 0
+    after, _ = load_vae(tuned / "model")
+    assert after.config.smoothing_kernel == 3 and "acceleration" in read_log(tuned)[0]
+    assert not torch.equal(after.smoothing[1].weight, torch.zeros_like(after.smoothing[1].weight))
+
+
 def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
     base = tmp_path / "vae"
     assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,

@@ -10,6 +10,9 @@ from pathlib import Path
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.machine import machine_description
 
+#: Row-name suffix of the samples after ``stabilize_foot_contacts``.
+STABILIZED_SUFFIX = "planted-foot root fix"
+
 
 def _step_counts(text: str) -> tuple[int, ...]:
     try:
@@ -23,10 +26,16 @@ def _step_counts(text: str) -> tuple[int, ...]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``eval`` command."""
-    evaluate = subparsers.add_parser("eval", help="metrics of real data, VAE and teacher on the test split")
+    evaluate = subparsers.add_parser("eval", help="metrics of real data, VAE, teacher and student on a split")
     evaluate.add_argument("--data", type=Path, default=Path("data/bandai"), help="prepared dataset")
     evaluate.add_argument(
         "--models", type=Path, default=Path("models"), help="folder with evaluator/, vae/, teacher/, student/"
+    )
+    evaluate.add_argument(
+        "--split",
+        choices=("test", "val"),
+        default="test",
+        help="split to score (tune sampling settings on val, report on test)",
     )
     evaluate.add_argument("--out", type=Path, default=None, help="write the markdown table here (and .json beside)")
     evaluate.add_argument("--repeats", type=int, default=3, help="independent repeats for the 95%% intervals")
@@ -37,6 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--student-guidance", type=float, default=None, help="student guidance scale (default: its step table's)"
+    )
+    evaluate.add_argument("--no-teacher", action="store_true", help="leave the teacher row out")
+    evaluate.add_argument("--no-student", action="store_true", help="leave the MotionLCM rows out")
+    evaluate.add_argument(
+        "--stabilized-rows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also score each generator's samples after the planted-foot root correction "
+        "(sampling/foot_contacts.py; same samples, so the pair isolates its effect)",
     )
     evaluate.add_argument("--timing-sentences", type=int, default=10, help="sentences timed at batch 1")
     evaluate.add_argument("--pool-size", type=int, default=32, help="R-precision pool size")
@@ -67,6 +85,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence
     from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae
+    from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
     from motionlcm_node.sampling.schedules import ddim_scheduler
@@ -75,6 +94,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.repeats < 1 or args.steps < 1:
         raise MotionLCMError("--repeats and --steps must be at least 1")
+    if args.pool_size < 2:
+        raise MotionLCMError(f"--pool-size must be at least 2, got {args.pool_size}")
     if not (args.models / "evaluator").is_dir():
         raise MotionLCMError(f"no evaluator in {args.models / 'evaluator'}: train one with `motionlcm train evaluator`")
     evaluator = load_evaluator(args.models / "evaluator")
@@ -89,7 +110,7 @@ def run_eval(args: argparse.Namespace) -> int:
         return [f"a person does motion number {k} for {row}" for k in range(args.timing_sentences)]
 
     timing_column = "s / sentence (batch 1, 196 frames)"
-    if vae is not None and (args.models / "teacher").is_dir():
+    if vae is not None and (args.models / "teacher").is_dir() and not args.no_teacher:
         bundle = load_teacher(args.models / "teacher")
         decoder = load_feature_decoder(args.models / "vae")  # ONNX Runtime when exported, as the student's
         pipeline = LatentDiffusionPipeline(
@@ -99,7 +120,7 @@ def run_eval(args: argparse.Namespace) -> int:
         generators[name] = _batched(pipeline, num_steps=args.steps, guidance=args.guidance)
         seconds = time_per_sentence(pipeline, timing_prompts(name), num_steps=args.steps, guidance=args.guidance)
         extra[name] = {timing_column: f"{seconds:.3f}"}
-    if vae is not None and (args.models / "student").is_dir():
+    if vae is not None and (args.models / "student").is_dir() and not args.no_student:
         student = MotionLCMPipeline.from_models(args.models, text_encoder)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
@@ -117,12 +138,14 @@ def run_eval(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             seed=args.seed,
             pool_size=args.pool_size,
+            split=args.split,
+            post_processes={STABILIZED_SUFFIX: stabilize_foot_contacts} if args.stabilized_rows else None,
         )
     table = markdown_table(rows, extra)
     described = machine_description()
     machine = f"{described['cpu']}, {described['logical_cores']} logical cores, {torch.get_num_threads()} torch threads"
     print(table)
-    print(f"\n{args.repeats} repeats on {args.data}/test.txt; machine: {machine}")
+    print(f"\n{args.repeats} repeats on {args.data}/{args.split}.txt; machine: {machine}")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(table + "\n")

@@ -105,11 +105,13 @@ def evaluate(
     seed: int = 0,
     min_length: int = 24,
     pool_size: int = 32,
+    split: str = "test",
+    post_processes: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] | None = None,
 ) -> list[SourceRow]:
-    """Run the protocol on the test split.
+    """Run the protocol on one split (the test split for reported numbers).
 
     Args:
-        data_dir: prepared dataset (its ``test.txt``).
+        data_dir: prepared dataset (its ``<split>.txt``).
         evaluator: trained evaluator.
         text_encoder: sentence encoder of the evaluator's text model.
         vae: (VAE, its normaliser) for the reconstruction row, or None.
@@ -117,18 +119,26 @@ def evaluate(
             [B, T, 263] (the teacher, the student at each step count).
         repeats: independent repeats (crops, captions, pools, noise).
         seed: base seed.
-        min_length: shortest test clip used, frames.
+        min_length: shortest clip used, frames.
         pool_size: R-precision pool size (32 in the standard protocol).
+        split: ``"test"`` for reported numbers; ``"val"`` to choose sampling settings without
+            looking at the test split.
+        post_processes: row-name suffix -> function(raw features [B, T, 263], lengths [B]) ->
+            features; each generator gets one more row per entry, scored on its own samples
+            after that function (same noise, so the two rows differ only by the post-process).
 
     Returns:
         Rows in order: real data, VAE reconstruction, then each generator.
     """
-    dataset = HumanML3DDataset(data_dir, "test", min_length=min_length, max_length=196)
+    dataset = HumanML3DDataset(data_dir, split, min_length=min_length, max_length=196)
     dataset.mean, dataset.std = evaluator.normalizer.mean.numpy(), evaluator.normalizer.std.numpy()
     rows = {"Real data": SourceRow("Real data")}
     if vae is not None:
         rows["VAE reconstruction"] = SourceRow("VAE reconstruction")
-    rows.update({name: SourceRow(name) for name in generators})
+    post_processes = post_processes or {}
+    for name in generators:
+        rows[name] = SourceRow(name)
+        rows.update({f"{name} + {suffix}": SourceRow(f"{name} + {suffix}") for suffix in post_processes})
     for repeat in range(repeats):
         draw = draw_test_set(dataset, seed + 1000 * repeat)
         second = draw_test_set(dataset, seed + 1000 * repeat + 1)
@@ -158,9 +168,11 @@ def evaluate(
             noise = torch.Generator().manual_seed(seed + repeat)
             features = torch.as_tensor(generate(draw.texts, draw.lengths.tolist(), noise), dtype=torch.float32)
             features = nn.functional.pad(features, (0, 0, 0, draw.motion.shape[1] - features.shape[1]))
-            _score(
-                rows[name], evaluator, features * draw.mask[..., None], draw, text_emb, real_emb, generator, pool_size
-            )
+            features = features * draw.mask[..., None]
+            _score(rows[name], evaluator, features, draw, text_emb, real_emb, generator, pool_size)
+            for suffix, process in post_processes.items():
+                processed = process(features, draw.lengths) * draw.mask[..., None]
+                _score(rows[f"{name} + {suffix}"], evaluator, processed, draw, text_emb, real_emb, generator, pool_size)
     return list(rows.values())
 
 

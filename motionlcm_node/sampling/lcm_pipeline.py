@@ -151,6 +151,7 @@ class MotionLCMPipeline:
         num_steps: int = 1,
         guidance: float | None = None,
         generator: torch.Generator | None = None,
+        stabilize_feet: bool = False,
     ) -> MotionOutput:
         """Generate one motion per prompt.
 
@@ -161,6 +162,8 @@ class MotionLCMPipeline:
             num_steps: consistency steps (a key of the step table: 1, 2 or 4 by default).
             guidance: guidance scale given to the student (default: the table's for ``num_steps``).
             generator: torch generator for the noise (seeded = reproducible).
+            stabilize_feet: correct the root trajectory so that the feet the model labels planted
+                do not slide (``foot_contacts.py``); the pose is unchanged.
 
         Returns:
             The motions (joints in metres, Y up) and per-stage timings in seconds.
@@ -186,4 +189,4 @@ class MotionLCMPipeline:
             noise = self.student(latent, timestep.expand(len(prompts)), text, scales)
             latent = self.scheduler.step(noise, timestep, latent, generator=generator).prev_sample
         timings["denoise"] = time.perf_counter() - mark
-        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start)
+        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)

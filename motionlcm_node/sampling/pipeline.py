@@ -19,6 +19,7 @@ from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.vae_decoding import FeatureDecoder, TorchFeatureDecoder
 
@@ -71,6 +72,7 @@ def decode_motion(
     lengths: Sequence[int],
     timings: dict[str, float],
     start: float,
+    stabilize_feet: bool = False,
 ) -> MotionOutput:
     """VAE-decode unscaled latents [B, L, D], recover joints and finish the timings.
 
@@ -80,12 +82,16 @@ def decode_motion(
         lengths: frames per motion.
         timings: per-stage seconds so far (``decode``, ``joints`` and ``total`` are added).
         start: ``time.perf_counter()`` when the request started.
+        stabilize_feet: move the root so that the feet the model labels planted stand still
+            (``foot_contacts.stabilize_foot_contacts``; timed with ``joints``).
     """
     mark = time.perf_counter()
     frame_counts = torch.tensor(list(lengths), device=latent.device)
     features = decoder.decode_features(latent, frame_counts).to(latent.device)
     timings["decode"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    if stabilize_feet:
+        features = stabilize_foot_contacts(features, frame_counts.to(features.device))
     joints = recover_joints(features)
     output = MotionOutput(features.cpu().numpy(), joints.cpu().numpy(), frame_counts.cpu().numpy(), timings)
     timings["joints"] = time.perf_counter() - mark
@@ -128,6 +134,7 @@ class LatentDiffusionPipeline:
         num_steps: int = 50,
         guidance: float = 7.5,
         generator: torch.Generator | None = None,
+        stabilize_feet: bool = False,
     ) -> MotionOutput:
         """Generate one motion per prompt.
 
@@ -137,6 +144,8 @@ class LatentDiffusionPipeline:
             num_steps: DDIM steps.
             guidance: classifier-free guidance scale (1 = no guidance).
             generator: torch generator for the initial noise (seeded = reproducible).
+            stabilize_feet: correct the root trajectory so that the feet the model labels planted
+                do not slide (``foot_contacts.py``); the pose is unchanged.
 
         Returns:
             The motions and per-stage timings.
@@ -160,4 +169,4 @@ class LatentDiffusionPipeline:
             latent = self.scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
         timings["denoise"] = time.perf_counter() - mark
 
-        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start)
+        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)

@@ -97,6 +97,10 @@ class VAEStageConfig:
             axes) against the data's, on frames where the data labels that foot in contact
             (smooth-L1, beta 0.1 m/s). It leaves the root out, so it cannot buy still feet by
             freezing the trajectory; docs/models.md: it halves the skating of a decoder.
+        acceleration_weight: world-frame joint accelerations (m/s^2 at 20 fps, second differences
+            of positions) against the data's, smooth-L1 with beta 1 m/s^2, on frames whose two
+            neighbours are valid. It targets the frame-to-frame jitter that a decoder emitting two
+            frames per token leaves (docs/models.md).
         init_from: a VAE model folder (``model.safetensors`` + ``config.json``) to start from;
             its network config must equal ``model`` and its feature statistics are kept.
         train_decoder_only: freeze the encoder (needs ``init_from``), so the latent space, and any
@@ -117,6 +121,7 @@ class VAEStageConfig:
     joint_beta: float = 1.0
     kl_weight: float = 1e-4
     foot_contact_velocity_weight: float = 0.0
+    acceleration_weight: float = 0.0
     init_from: str = ""
     train_decoder_only: bool = False
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -59,6 +60,25 @@ def dataset_normalizer(data_dir: str | Path) -> FeatureNormalizer:
     )
 
 
+def acceleration_error(joints: torch.Tensor, target: torch.Tensor, both_valid: torch.Tensor) -> torch.Tensor:
+    """Smooth-L1 (beta 1 m/s^2) between world-frame joint accelerations at ``FPS``.
+
+    Args:
+        joints: [B, T, 22, 3] recovered joints (m).
+        target: [B, T, 22, 3] the data's joints (m).
+        both_valid: [B, T - 1] True where frames t and t + 1 are both valid.
+
+    Returns:
+        The mean over joints, axes and frames t whose neighbours t - 1 and t + 1 are valid.
+    """
+
+    def acceleration(positions: torch.Tensor) -> torch.Tensor:
+        return (positions[:, 2:] - 2.0 * positions[:, 1:-1] + positions[:, :-2]) * FPS**2
+
+    error = functional.smooth_l1_loss(acceleration(joints), acceleration(target), reduction="none", beta=1.0)
+    return masked_mean(error, both_valid[:, 1:] & both_valid[:, :-1])
+
+
 class VAEStage:
     """Motion VAE training stage."""
 
@@ -67,9 +87,12 @@ class VAEStage:
         self.initial: MotionVAE | None = None
         if config.init_from:
             self.initial, self.normalizer = load_vae(Path(config.init_from))
-            if self.initial.config != config.model:
+            adds_smoothing = not self.initial.config.smoothing_kernel and config.model.smoothing_kernel
+            comparable = replace(config.model, smoothing_kernel=0) if adds_smoothing else config.model
+            if self.initial.config != comparable:
                 raise MotionLCMError(
                     f"init_from {config.init_from} holds a VAE of config {self.initial.config}, not {config.model}"
+                    " (only a smoothing head may be added)"
                 )
         else:
             self.normalizer = dataset_normalizer(config.train.data_dir)
@@ -88,10 +111,19 @@ class VAEStage:
         return motion_text_dataset(self.config.train)
 
     def build_model(self) -> nn.Module:
-        """A fresh VAE, or a copy of ``init_from`` (with the encoder frozen if asked)."""
+        """A fresh VAE, or a copy of ``init_from`` (with the encoder frozen if asked).
+
+        ``model`` may add a ``smoothing_kernel`` head that ``init_from`` lacks: the head starts at
+        zero (the residual is the identity) and trains with the decoder.
+        """
         model = MotionVAE(self.config.model)
         if self.initial is not None:
-            model.load_state_dict(self.initial.state_dict())
+            missing, unexpected = model.load_state_dict(self.initial.state_dict(), strict=False)
+            if unexpected or any(not name.startswith("smoothing.") for name in missing):
+                raise MotionLCMError(f"init_from does not fit: missing {missing}, unexpected {unexpected}")
+            if missing:  # a new smoothing head starts as the identity, so step 0 is the loaded VAE
+                nn.init.zeros_(model.smoothing[1].weight)
+                nn.init.zeros_(model.smoothing[1].bias)
         if self.config.train_decoder_only:
             model.freeze_encoder()
         return model
@@ -120,6 +152,7 @@ class VAEStage:
         )
         contact = raw_motion[:, :-1, FOOT_CONTACTS] > 0.5
         foot_velocity_loss = self._foot_contact_velocity_loss(joints, target, contact, both_valid)
+        acceleration_loss = acceleration_error(joints, target, both_valid)
         kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
         total = (
             c.feature_weight * feature_loss
@@ -127,10 +160,12 @@ class VAEStage:
             + c.trajectory_weight * trajectory_loss
             + c.velocity_weight * velocity_loss
             + c.foot_contact_velocity_weight * foot_velocity_loss
+            + c.acceleration_weight * acceleration_loss
             + c.kl_weight * kl
         )
         terms = {"feature": feature_loss, "joint": pose_loss, "trajectory": trajectory_loss,
-                 "velocity": velocity_loss, "foot_contact_velocity": foot_velocity_loss, "kl": kl}  # fmt: skip
+                 "velocity": velocity_loss, "foot_contact_velocity": foot_velocity_loss,
+                 "acceleration": acceleration_loss, "kl": kl}  # fmt: skip
         return total, {name: value.item() for name, value in terms.items()}
 
     def _foot_contact_velocity_loss(

@@ -1,0 +1,111 @@
+"""Contact-consistent root trajectory (sampling/foot_contacts.py) on real walking clips."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from motionlcm_node.data import features as F  # noqa: N812
+from motionlcm_node.data.bvh import read_bvh
+from motionlcm_node.data.recovery import recover_joints, recover_root
+from motionlcm_node.data.skeleton_map import SkeletonMap
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.evaluation.metrics import foot_skating_ratio
+from motionlcm_node.sampling.foot_contacts import (
+    CONTACT_JOINTS,
+    _rotate_xz,
+    contact_root_correction,
+    stabilize_foot_contacts,
+)
+from tests.conftest import fixture_bvh
+
+WALKS = ["dataset-1_walk_normal_002", "dataset-2_walk-turn-left_exhausted_038"]
+
+
+def walk_features(name: str) -> torch.Tensor:
+    joints = F.canonicalize(SkeletonMap.builtin("bandai").joints_from_clip(read_bvh(fixture_bvh(name))))
+    return torch.from_numpy(F.joints_to_features(joints)).double()[None]
+
+
+def glide(features: torch.Tensor, step: tuple[float, float]) -> torch.Tensor:
+    """The same motion with the whole body sliding by ``step`` metres per frame (facing frame)."""
+    out = features.clone()
+    extra = torch.tensor(step, dtype=out.dtype)
+    out[..., F.ROOT_LINEAR_VELOCITY] += extra
+    velocities = out[..., F.LOCAL_VELOCITIES].reshape(*out.shape[:2], 22, 3)
+    velocities[..., [0, 2]] += extra
+    out[..., F.LOCAL_VELOCITIES] = velocities.reshape(*out.shape[:2], 66)
+    return out
+
+
+def planted_mean_slide(features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """|mean XZ slide of the labelled feet| per frame pair (0 where none is labelled)."""
+    return contact_root_correction(features, lengths).norm(dim=-1)
+
+
+@pytest.mark.parametrize("name", WALKS)
+def test_gliding_walk_gets_its_feet_back_and_keeps_its_pose(name: str) -> None:
+    clean = walk_features(name)
+    lengths = torch.tensor([clean.shape[1]])
+    skating = glide(clean, (0.0, 0.04))  # 0.8 m/s forward glide on top of the walk
+    skating_joints = recover_joints(skating)
+    assert foot_skating_ratio(skating_joints, lengths) > 0.1  # the glide does make the feet skate
+    fixed = stabilize_foot_contacts(skating, lengths)
+    fixed_joints = recover_joints(fixed)
+    # On every labelled pair, the planted feet's mean slide is now zero.
+    assert planted_mean_slide(fixed, lengths).max() < 1e-9
+    assert foot_skating_ratio(fixed_joints, lengths) <= foot_skating_ratio(recover_joints(clean), lengths) + 0.01
+    # Pose, rotations, root height, yaw and contact labels are untouched.
+    untouched = [0, 3, *range(4, 193), *range(259, 263)]
+    assert torch.equal(fixed[..., untouched], skating[..., untouched])
+    relative = fixed_joints - fixed_joints[..., :1, :]
+    assert torch.allclose(relative, skating_joints - skating_joints[..., :1, :], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", WALKS)
+def test_velocity_features_stay_consistent_with_the_trajectory(name: str) -> None:
+    skating = glide(walk_features(name), (0.03, -0.02))
+    fixed = stabilize_foot_contacts(skating, torch.tensor([skating.shape[1]]))
+
+    def inconsistency(features: torch.Tensor) -> float:
+        angles, _ = recover_root(features)
+        joints = recover_joints(features)
+        moved = _rotate_xz((joints[:, 1:] - joints[:, :-1])[..., [0, 2]], angles[:, :-1, None])
+        stored = features[:, :-1, F.LOCAL_VELOCITIES].reshape(*moved.shape[:3], 3)[..., [0, 2]]
+        return float((moved[:, :-1] - stored[:, :-1]).abs().max())  # the last pair has no next frame
+
+    assert inconsistency(fixed) <= inconsistency(skating) + 1e-9
+
+
+def test_no_labelled_contact_changes_nothing() -> None:
+    features = glide(walk_features(WALKS[0]), (0.0, 0.05))
+    features[..., F.FOOT_CONTACTS] = 0.0
+    assert torch.equal(stabilize_foot_contacts(features, torch.tensor([features.shape[1]])), features)
+
+
+def test_padding_is_ignored_and_stays_zero() -> None:
+    long = glide(walk_features(WALKS[0]), (0.0, 0.04))[0]
+    short_length = 40
+    batch = torch.zeros(2, long.shape[0], 263, dtype=long.dtype)
+    batch[0] = long
+    batch[1, :short_length] = long[:short_length]
+    fixed = stabilize_foot_contacts(batch, torch.tensor([long.shape[0], short_length]))
+    alone = stabilize_foot_contacts(long[None, :short_length], torch.tensor([short_length]))
+    assert torch.allclose(fixed[1, :short_length], alone[0], atol=1e-12)
+    assert torch.count_nonzero(fixed[1, short_length:]) == 0
+    assert torch.allclose(fixed[0], stabilize_foot_contacts(long[None], torch.tensor([long.shape[0]]))[0])
+
+
+def test_bad_input_is_a_clear_error() -> None:
+    features = walk_features(WALKS[0])
+    with pytest.raises(MotionLCMError, match="NaN"):
+        broken = features.clone()
+        broken[0, 3, 10] = float("nan")
+        stabilize_foot_contacts(broken, torch.tensor([features.shape[1]]))
+    with pytest.raises(MotionLCMError, match="lengths"):
+        stabilize_foot_contacts(features, torch.tensor([1, 2]))
+
+
+def test_contact_joints_follow_the_label_order() -> None:
+    # Features 259-262 label joints 7, 10 (left) then 8, 11 (right): see features.py.
+    assert CONTACT_JOINTS == (7, 10, 8, 11)
