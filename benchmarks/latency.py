@@ -162,15 +162,18 @@ def _random_student(
     )  # fmt: skip
 
 
-def _student_rows(pipeline: MotionLCMPipeline, label: str, weights: str, steps: Sequence[int]) -> list[Configuration]:
+def _student_rows(
+    pipeline: MotionLCMPipeline, label: str, weights: str, steps: Sequence[int], stabilize_feet: bool = False
+) -> list[Configuration]:
     rows = []
     for count in (s for s in steps if s in pipeline.step_table):
         plan = pipeline.plan(count)
 
         def generate(prompts: list[str], lengths: list[int], count: int = count) -> MotionOutput:
-            return pipeline(prompts, lengths, num_steps=count, generator=torch.Generator().manual_seed(0))
+            noise = torch.Generator().manual_seed(0)
+            return pipeline(prompts, lengths, num_steps=count, generator=noise, stabilize_feet=stabilize_feet)
 
-        name = f"{label}, {count} step{'s' * (count > 1)}"
+        name = f"{label}, {count} step{'s' * (count > 1)}" + (" + planted-foot fix" if stabilize_feet else "")
         backend = pipeline.decoder.backend
         rows.append(Configuration(name, weights, count, plan.guidance, list(plan.timesteps), backend, generate))
     return rows
@@ -206,6 +209,8 @@ def build_configurations(
     rows = _student_rows(student, "student", student_weights, (1, 2, 4))
     rows.append(Configuration(f"teacher, DDIM {steps} (w {guidance:g})", teacher_weights, steps, guidance, None,
                               teacher.decoder.backend, teacher_generate))  # fmt: skip
+    # `motionlcm generate`'s default adds the planted-foot root correction (timed in the joints stage).
+    rows += _student_rows(student, "student", student_weights, (1,), stabilize_feet=True)
     if settings.reference:
         vae, _, student_net = _random_parts("vae_reference.json", "teacher_reference.json")
         reference = _random_student(vae, student_net, encoder, device, student.decoder.backend)

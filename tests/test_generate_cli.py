@@ -79,6 +79,28 @@ def test_same_seed_same_motion_other_seed_other_motion(tiny_models: Path, tmp_pa
     assert not np.allclose(first[0], first[1])  # two samples of one prompt differ
 
 
+def test_planted_feet_are_stabilized_by_default_and_the_pose_is_kept(tiny_models: Path, tmp_path: Path) -> None:
+    import torch
+
+    from motionlcm_node.sampling.foot_contacts import contact_root_correction
+
+    def run(name: str, *extra: str) -> tuple[np.ndarray, np.ndarray, dict]:
+        args = ["a person walks forward", "--seconds", "2", "--no-video", "--seed", "5", *extra]
+        assert _generate(tiny_models, tmp_path / name, *args) == 0
+        folder = tmp_path / name / "000_a_person_walks_forward"
+        summary = json.loads((tmp_path / name / "generate.json").read_text())
+        return np.load(folder / "features.npy"), np.load(folder / "joints.npy"), summary
+
+    fixed, fixed_joints, fixed_summary = run("fixed")
+    raw, raw_joints, raw_summary = run("raw", "--no-stabilize-feet")
+    assert fixed_summary["stabilize_feet"] is True and raw_summary["stabilize_feet"] is False
+    np.testing.assert_array_equal(fixed[:, 4:193], raw[:, 4:193])  # the pose is the model's
+    np.testing.assert_allclose(fixed_joints - fixed_joints[:, :1], raw_joints - raw_joints[:, :1], atol=1e-5)
+    features = torch.from_numpy(fixed).double()[None]
+    assert contact_root_correction(features, torch.tensor([len(fixed)])).abs().max() < 1e-5  # nothing left to fix
+    assert contact_root_correction(torch.from_numpy(raw).double()[None], torch.tensor([len(raw)])).abs().max() > 1e-4
+
+
 def test_prompt_file_with_comments_and_durations(tiny_models: Path, tmp_path: Path) -> None:
     prompt_file = tmp_path / "prompts.txt"
     prompt_file.write_text("# warm-up set\n\n1.5 | a person walks in a circle\n  a person sits down  \nleft | right\n")

@@ -25,10 +25,10 @@ def test_latency_report_on_tiny_models(prepared_fixture_dataset: Path, tmp_path:
     report = run(tmp_path / "models", SMALL, threads=1, device="cpu", encoder=encoder)
     labels = [row["label"] for row in report["rows"]]
     assert labels == ["student, 1 step", "student, 2 steps", "student, 4 steps", "teacher, DDIM 50 (w 7.5)",
-                      "reference (MotionLCM-V2 sizes), 1 step"]  # fmt: skip
+                      "student, 1 step + planted-foot fix", "reference (MotionLCM-V2 sizes), 1 step"]  # fmt: skip
     assert report["mode"] == "trained weights" and report["torch_threads"] == 1 and report["device"] == "cpu"
     assert report["rows"][0]["weights"].startswith("trained") and report["rows"][3]["weights"].startswith("trained")
-    assert "timing only" in report["rows"][4]["weights"] and report["rows"][2]["timesteps"] == [999, 759, 499, 259]
+    assert "timing only" in report["rows"][5]["weights"] and report["rows"][2]["timesteps"] == [999, 759, 499, 259]
     for row in report["rows"]:
         for key in ("text_ms", "denoise_ms", "decode_ms", "joints_ms", "end_to_end_ms", "end_to_end_cached_text_ms"):
             assert row[key] > 0, (row["label"], key)
@@ -52,7 +52,7 @@ def test_without_a_student_it_times_random_cpu_size_networks(tmp_path: Path, enc
                         reference=False)  # fmt: skip
     report = run(tmp_path / "no_models", replace(settings, decoder_backend="torch"), threads=1, device="cpu",
                  encoder=encoder)  # fmt: skip
-    assert report["mode"] == "random weights" and len(report["rows"]) == 4
+    assert report["mode"] == "random weights" and len(report["rows"]) == 5
     assert all("CPU config sizes" in row["weights"] for row in report["rows"])
     assert report["rows"][3]["label"] == "teacher, DDIM 2 (w 7.5)"
 

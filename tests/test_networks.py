@@ -16,12 +16,19 @@ TINY_VAE = MotionVAEConfig(latent_tokens=2, latent_dim=4, width=32, heads=2, ff_
 TINY_DENOISER = DenoiserConfig(latent_tokens=2, latent_dim=4, text_dim=8, width=32, heads=2, ff_width=64, num_layers=3)
 
 
-@pytest.mark.parametrize(("patch", "smoothing", "aligned"), [(1, 0, False), (4, 0, False), (4, 5, False), (2, 0, True)])
-def test_vae_shapes_and_padding_invariance(patch: int, smoothing: int, aligned: bool) -> None:
+@pytest.mark.parametrize(
+    ("patch", "smoothing", "aligned", "kind"),
+    [(1, 0, False, "dense"), (4, 0, False, "dense"), (4, 5, False, "dense"), (2, 0, True, "dense"),
+     (2, 9, True, "depthwise"), (2, 9, True, "separable")],
+)  # fmt: skip
+def test_vae_shapes_and_padding_invariance(patch: int, smoothing: int, aligned: bool, kind: str) -> None:
     torch.manual_seed(0)
     config = MotionVAEConfig(
-        **{**TINY_VAE.to_dict(), "temporal_patch": patch, "smoothing_kernel": smoothing, "time_aligned_latent": aligned}
-    )
+        **{**TINY_VAE.to_dict(), "temporal_patch": patch, "smoothing_kernel": smoothing, "time_aligned_latent": aligned,
+           "smoothing_kind": kind}
+    )  # fmt: skip
+    if kind == "depthwise":  # one filter per feature
+        assert sum(p.numel() for p in MotionVAE(config).smoothing.parameters()) == 263 * smoothing + 263
     vae = MotionVAE(config).eval()
     motion = torch.randn(2, 30, 263)
     lengths = torch.tensor([30, 17])

@@ -182,9 +182,13 @@ def test_latency_benchmark_gives_teacher_and_student_the_same_decoder(exported_m
     assert comparison["onnx_dynamic_shapes_ms"] > 0 and comparison["dynamic_over_fixed_shapes"] > 0
 
 
-def test_time_aligned_decoder_exports_and_matches_torch(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("smoothing", "kind"), [(0, "dense"), (5, "dense"), (9, "separable")])
+def test_time_aligned_decoder_exports_and_matches_torch(tmp_path: Path, smoothing: int, kind: str) -> None:
     torch.manual_seed(3)
-    config = MotionVAEConfig(**{**TINY_VAE.to_dict(), "temporal_patch": 2, "time_aligned_latent": True})
+    config = MotionVAEConfig(
+        **{**TINY_VAE.to_dict(), "temporal_patch": 2, "time_aligned_latent": True, "smoothing_kernel": smoothing,
+           "smoothing_kind": kind}
+    )  # fmt: skip
     export_model(MotionVAE(config), {"vae": config.to_dict()}, tmp_path / "vae")
     normalizer = FeatureNormalizer(torch.randn(263), torch.rand(263) + 0.5)
     save_normalizer(normalizer, tmp_path / "vae" / "normalizer.safetensors")

@@ -87,6 +87,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="VAE decoder: ONNX Runtime export beside the VAE (`motionlcm export vae-decoder`) or torch "
         "(auto: ONNX if current)",
     )  # fmt: skip
+    parser.add_argument(
+        "--stabilize-feet", action=argparse.BooleanOptionalAction, default=True,
+        help="move the root so that the feet the model labels planted do not slide (sampling/foot_contacts.py; "
+        "the pose is unchanged; default: on)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("out/generate"), help="output folder (out/generate)")
     parser.add_argument("--video-format", choices=("gif", "mp4"), default="gif", help="stick-figure format (gif)")
     parser.add_argument("--no-video", action="store_true", help="write no videos (stick figure or robot)")
@@ -222,8 +227,9 @@ def _generate(
     for start in range(0, len(prompts), MAX_BATCH):
         chunk = slice(start, start + MAX_BATCH)
         output = pipeline(
-            prompts[chunk], lengths[chunk], num_steps=args.steps, guidance=args.guidance, generator=generator
-        )
+            prompts[chunk], lengths[chunk], num_steps=args.steps, guidance=args.guidance, generator=generator,
+            stabilize_feet=args.stabilize_feet,
+        )  # fmt: skip
         for index, frames in enumerate(output.lengths):
             joints.append(output.joints[index, :frames].astype(np.float32))
             features.append(output.features[index, :frames].astype(np.float32))
@@ -297,6 +303,7 @@ def run_generate(args: argparse.Namespace) -> int:
         "guidance": plan.guidance,
         "seed": args.seed,
         "seed_note": "one generator seeded with `seed` draws the noise of the whole batch, in sample order",
+        "stabilize_feet": args.stabilize_feet,
         "num_samples_per_prompt": args.num_samples,
         "timings_s": {
             "model_load_cold_start": load_seconds,

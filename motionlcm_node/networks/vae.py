@@ -47,6 +47,10 @@ class MotionVAEConfig:
             decoded frames that removes steps at token boundaries (0 = off).
         time_aligned_latent: tie latent token ``k`` to normalised time ``(k + 0.5) / L`` (see the
             module docstring) instead of learned distribution tokens and cross-attention.
+        smoothing_kind: ``"dense"``: two full convolutions (feature -> width -> feature, both
+            with the kernel); ``"depthwise"``: one learned temporal filter per feature;
+            ``"separable"``: a per-feature temporal filter, then feature -> width -> feature
+            pointwise layers (the dense head's mixing at a fraction of its cost).
     """
 
     feature_dim: int = FEATURE_DIM
@@ -60,6 +64,7 @@ class MotionVAEConfig:
     temporal_patch: int = 1
     smoothing_kernel: int = 0
     time_aligned_latent: bool = False
+    smoothing_kind: str = "dense"
 
     def __post_init__(self) -> None:
         if self.width % self.heads:
@@ -70,6 +75,8 @@ class MotionVAEConfig:
             raise ValueError("sizes must be positive")
         if self.smoothing_kernel < 0 or (self.smoothing_kernel and self.smoothing_kernel % 2 == 0):
             raise ValueError(f"smoothing_kernel must be 0 or odd, got {self.smoothing_kernel}")
+        if self.smoothing_kind not in SMOOTHING_KINDS:
+            raise ValueError(f"smoothing_kind must be one of {SMOOTHING_KINDS}, got {self.smoothing_kind!r}")
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable form."""
@@ -79,6 +86,26 @@ class MotionVAEConfig:
     def from_dict(cls, values: dict[str, object]) -> MotionVAEConfig:
         """Inverse of ``to_dict``; unknown keys raise ``TypeError``."""
         return cls(**values)
+
+
+#: Smoothing heads ``MotionVAEConfig.smoothing_kind`` can name.
+SMOOTHING_KINDS = ("dense", "depthwise", "separable")
+
+
+def _smoothing_layers(c: MotionVAEConfig) -> nn.ModuleList:
+    """The residual temporal smoothing head, in application order (GELU between mixing layers)."""
+    pad, features = c.smoothing_kernel // 2, c.feature_dim
+    if c.smoothing_kind == "depthwise":
+        return nn.ModuleList([nn.Conv1d(features, features, c.smoothing_kernel, padding=pad, groups=features)])
+    if c.smoothing_kind == "separable":
+        return nn.ModuleList(
+            [nn.Conv1d(features, features, c.smoothing_kernel, padding=pad, groups=features),
+             nn.Conv1d(features, c.width, 1), nn.Conv1d(c.width, features, 1)]
+        )  # fmt: skip
+    return nn.ModuleList(
+        [nn.Conv1d(features, c.width, c.smoothing_kernel, padding=pad),
+         nn.Conv1d(c.width, features, c.smoothing_kernel, padding=pad)]
+    )  # fmt: skip
 
 
 def padding_mask(lengths: torch.Tensor, num_frames: int) -> torch.Tensor:
@@ -132,11 +159,7 @@ class MotionVAE(nn.Module):
         self.decoder_output = nn.Linear(c.width, c.feature_dim * c.temporal_patch)
         self.smoothing: nn.ModuleList | None = None
         if c.smoothing_kernel:
-            pad = c.smoothing_kernel // 2
-            self.smoothing = nn.ModuleList(
-                [nn.Conv1d(c.feature_dim, c.width, c.smoothing_kernel, padding=pad),
-                 nn.Conv1d(c.width, c.feature_dim, c.smoothing_kernel, padding=pad)]
-            )  # fmt: skip
+            self.smoothing = _smoothing_layers(c)
 
     def freeze_encoder(self) -> None:
         """Stop gradients to every encoder parameter (decoder-only fine-tuning keeps the latent space)."""
@@ -217,10 +240,15 @@ class MotionVAE(nn.Module):
         padding = padding_mask(lengths, frames)[..., None]
         out = out.masked_fill(padding, 0.0)
         if self.smoothing is not None:
-            # Padding is zeroed before each convolution, so valid frames never see padded values.
-            hidden = nn.functional.gelu(self.smoothing[0](out.transpose(1, 2))).transpose(1, 2)
-            hidden = hidden.masked_fill(padding, 0.0)
-            out = (out + self.smoothing[1](hidden.transpose(1, 2)).transpose(1, 2)).masked_fill(padding, 0.0)
+            # Padding is zeroed before every temporal convolution, so valid frames never see it.
+            hidden = out.transpose(1, 2)
+            for index, layer in enumerate(self.smoothing):
+                if index and layer.kernel_size[0] > 1:
+                    hidden = hidden.masked_fill(padding.transpose(1, 2), 0.0)
+                hidden = layer(hidden)
+                if index == len(self.smoothing) - 2:  # the GELU sits before the last (output) layer
+                    hidden = nn.functional.gelu(hidden)
+            out = (out + hidden.transpose(1, 2)).masked_fill(padding, 0.0)
         return out
 
     def forward(

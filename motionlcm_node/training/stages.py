@@ -88,7 +88,9 @@ class VAEStage:
         if config.init_from:
             self.initial, self.normalizer = load_vae(Path(config.init_from))
             adds_smoothing = not self.initial.config.smoothing_kernel and config.model.smoothing_kernel
-            comparable = replace(config.model, smoothing_kernel=0) if adds_smoothing else config.model
+            comparable = (
+                replace(config.model, smoothing_kernel=0, smoothing_kind="dense") if adds_smoothing else config.model
+            )
             if self.initial.config != comparable:
                 raise MotionLCMError(
                     f"init_from {config.init_from} holds a VAE of config {self.initial.config}, not {config.model}"
@@ -122,8 +124,8 @@ class VAEStage:
             if unexpected or any(not name.startswith("smoothing.") for name in missing):
                 raise MotionLCMError(f"init_from does not fit: missing {missing}, unexpected {unexpected}")
             if missing:  # a new smoothing head starts as the identity, so step 0 is the loaded VAE
-                nn.init.zeros_(model.smoothing[1].weight)
-                nn.init.zeros_(model.smoothing[1].bias)
+                nn.init.zeros_(model.smoothing[-1].weight)
+                nn.init.zeros_(model.smoothing[-1].bias)
         if self.config.train_decoder_only:
             model.freeze_encoder()
         return model
