@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from scipy.ndimage import gaussian_filter1d
 
 from motionlcm_node.data import features as F  # noqa: N812
 from motionlcm_node.data.bvh import read_bvh
@@ -50,7 +52,7 @@ def test_gliding_walk_gets_its_feet_back_and_keeps_its_pose(name: str) -> None:
     skating = glide(clean, (0.0, 0.04))  # 0.8 m/s forward glide on top of the walk
     skating_joints = recover_joints(skating)
     assert foot_skating_ratio(skating_joints, lengths) > 0.1  # the glide does make the feet skate
-    fixed = stabilize_foot_contacts(skating, lengths)
+    fixed = stabilize_foot_contacts(skating, lengths, sigma=0.0)
     fixed_joints = recover_joints(fixed)
     # On every labelled pair, the planted feet's mean slide is now zero.
     assert planted_mean_slide(fixed, lengths).max() < 1e-9
@@ -65,7 +67,7 @@ def test_gliding_walk_gets_its_feet_back_and_keeps_its_pose(name: str) -> None:
 @pytest.mark.parametrize("name", WALKS)
 def test_velocity_features_stay_consistent_with_the_trajectory(name: str) -> None:
     skating = glide(walk_features(name), (0.03, -0.02))
-    fixed = stabilize_foot_contacts(skating, torch.tensor([skating.shape[1]]))
+    fixed = stabilize_foot_contacts(skating, torch.tensor([skating.shape[1]]), sigma=1.0)
 
     def inconsistency(features: torch.Tensor) -> float:
         angles, _ = recover_root(features)
@@ -75,6 +77,19 @@ def test_velocity_features_stay_consistent_with_the_trajectory(name: str) -> Non
         return float((moved[:, :-1] - stored[:, :-1]).abs().max())  # the last pair has no next frame
 
     assert inconsistency(fixed) <= inconsistency(skating) + 1e-9
+
+
+@pytest.mark.parametrize("name", WALKS)
+def test_smoothed_correction_still_plants_the_feet(name: str) -> None:
+    clean = walk_features(name)
+    lengths = torch.tensor([clean.shape[1]])
+    skating = glide(clean, (0.0, 0.04))
+    exact = contact_root_correction(skating, lengths)
+    smoothed = contact_root_correction(skating, lengths, sigma=1.0)
+    expected = gaussian_filter1d(exact.numpy(), 1.0, axis=1, mode="constant", truncate=4.0)
+    np.testing.assert_allclose(smoothed.numpy(), expected, atol=1e-12)
+    fixed = recover_joints(stabilize_foot_contacts(skating, lengths))  # default: sigma 1
+    assert foot_skating_ratio(fixed, lengths) <= foot_skating_ratio(recover_joints(clean), lengths) + 0.01
 
 
 def test_no_labelled_contact_changes_nothing() -> None:
@@ -89,7 +104,7 @@ def test_padding_is_ignored_and_stays_zero() -> None:
     batch = torch.zeros(2, long.shape[0], 263, dtype=long.dtype)
     batch[0] = long
     batch[1, :short_length] = long[:short_length]
-    fixed = stabilize_foot_contacts(batch, torch.tensor([long.shape[0], short_length]))
+    fixed = stabilize_foot_contacts(batch, torch.tensor([long.shape[0], short_length]))  # smoothing stays inside
     alone = stabilize_foot_contacts(long[None, :short_length], torch.tensor([short_length]))
     assert torch.allclose(fixed[1, :short_length], alone[0], atol=1e-12)
     assert torch.count_nonzero(fixed[1, short_length:]) == 0
