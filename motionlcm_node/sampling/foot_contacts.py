@@ -26,14 +26,16 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from motionlcm_node.data.features import FOOT_CONTACTS, LOCAL_VELOCITIES, ROOT_LINEAR_VELOCITY
-from motionlcm_node.data.recovery import recover_joints, recover_root
+from motionlcm_node.data.features import FOOT_CONTACTS, LOCAL_POSITIONS, LOCAL_VELOCITIES, ROOT_LINEAR_VELOCITY
+from motionlcm_node.data.recovery import recover_root
 from motionlcm_node.data.smpl import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
 from motionlcm_node.errors import MotionLCMError
 
 #: The joints the four contact labels describe, in label order (left ankle, left toe, right ankle,
 #: right toe).
 CONTACT_JOINTS = (*LEFT_FOOT_JOINTS, *RIGHT_FOOT_JOINTS)
+#: Their rows in the 21 root-relative positions (features 4-66 leave the root out).
+_FOOT_ROWS = [joint - 1 for joint in CONTACT_JOINTS]
 
 
 def _rotate_xz(vectors: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
@@ -60,7 +62,11 @@ def gaussian_smooth_pairs(values: torch.Tensor, valid: torch.Tensor, sigma: floa
 
 
 def contact_root_correction(
-    features: torch.Tensor, lengths: torch.Tensor, threshold: float = 0.5, sigma: float = 0.0
+    features: torch.Tensor,
+    lengths: torch.Tensor,
+    threshold: float = 0.5,
+    sigma: float = 0.0,
+    root: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """World-frame XZ change of each root step that holds the planted feet still.
 
@@ -69,13 +75,16 @@ def contact_root_correction(
         lengths: [B] valid frames per motion.
         threshold: a contact label above this counts as planted.
         sigma: Gaussian smoothing of the corrections over time, frames (0: exact per pair).
+        root: ``recover_root(features)`` when the caller already has it.
 
     Returns:
         [B, T - 1, 2] metres to add to the root's XZ displacement from frame t to t + 1 (zero
         where no foot is planted, before smoothing, or where t + 1 is past the motion's length).
     """
-    joints = recover_joints(features)
-    feet = joints[:, :, list(CONTACT_JOINTS)][..., [0, 2]]  # [B, T, 4, 2]
+    angles, position = recover_root(features) if root is None else root
+    # Only the four foot joints are needed: un-rotate their root-relative XZ and add the root's.
+    local = features[..., LOCAL_POSITIONS].reshape(*features.shape[:2], 21, 3)[:, :, _FOOT_ROWS][..., [0, 2]]
+    feet = _rotate_xz(local, -angles[..., None]) + position[:, :, None, [0, 2]]  # [B, T, 4, 2]
     slide = feet[:, 1:] - feet[:, :-1]  # [B, T-1, 4, 2]
     frames = torch.arange(features.shape[1] - 1, device=features.device)
     pair_valid = frames[None, :] + 1 < lengths.to(features.device)[:, None]  # [B, T-1]
@@ -109,8 +118,9 @@ def stabilize_foot_contacts(
         raise MotionLCMError("features contain NaN or infinite values")
     if features.shape[1] < 2:
         return features.clone()
-    correction = contact_root_correction(features, lengths, threshold, sigma)  # [B, T-1, 2], world frame
-    angles, _ = recover_root(features)
+    root = recover_root(features)
+    correction = contact_root_correction(features, lengths, threshold, sigma, root)  # [B, T-1, 2], world frame
+    angles = root[0]
     out = features.clone()
     # Root step t -> t + 1 is stored at frame t in the facing frame of t + 1 (features.py).
     out[:, :-1, ROOT_LINEAR_VELOCITY] += _rotate_xz(correction, angles[:, 1:])
