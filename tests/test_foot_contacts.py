@@ -9,13 +9,12 @@ from scipy.ndimage import gaussian_filter1d
 
 from motionlcm_node.data import features as F  # noqa: N812
 from motionlcm_node.data.bvh import read_bvh
-from motionlcm_node.data.recovery import recover_joints, recover_root
+from motionlcm_node.data.recovery import recover_joints, recover_root, rotate_xz_about_y
 from motionlcm_node.data.skeleton_map import SkeletonMap
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.evaluation.metrics import foot_skating_ratio
 from motionlcm_node.sampling.foot_contacts import (
     CONTACT_JOINTS,
-    _rotate_xz,
     contact_root_correction,
     stabilize_foot_contacts,
 )
@@ -72,7 +71,7 @@ def test_velocity_features_stay_consistent_with_the_trajectory(name: str) -> Non
     def inconsistency(features: torch.Tensor) -> float:
         angles, _ = recover_root(features)
         joints = recover_joints(features)
-        moved = _rotate_xz((joints[:, 1:] - joints[:, :-1])[..., [0, 2]], angles[:, :-1, None])
+        moved = rotate_xz_about_y((joints[:, 1:] - joints[:, :-1])[..., [0, 2]], angles[:, :-1, None])
         stored = features[:, :-1, F.LOCAL_VELOCITIES].reshape(*moved.shape[:3], 3)[..., [0, 2]]
         return float((moved[:, :-1] - stored[:, :-1]).abs().max())  # the last pair has no next frame
 

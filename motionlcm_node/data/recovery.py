@@ -13,7 +13,16 @@ import torch
 from motionlcm_node.data.features import FEATURE_DIM, LOCAL_POSITIONS, ROOT_HEIGHT, ROOT_LINEAR_VELOCITY
 
 
+def rotate_xz_about_y(xz: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    """Rotate [..., 2] (x, z) vectors about +Y by ``angles`` (radians), the features' yaw convention."""
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    x, z = xz.unbind(-1)
+    return torch.stack([x * cos + z * sin, -x * sin + z * cos], dim=-1)
+
+
 def _rotate_about_y(vectors: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    # The same rotation on [..., 3] vectors, written out: going through rotate_xz_about_y's
+    # gather doubled recover_joints' time (0.41 -> 0.75 ms at 196 frames on the 2-core CPU).
     cos, sin = torch.cos(angles), torch.sin(angles)
     x, y, z = vectors.unbind(-1)
     return torch.stack([x * cos + z * sin, y, -x * sin + z * cos], dim=-1)
@@ -52,7 +61,20 @@ def recover_joints(features: torch.Tensor) -> torch.Tensor:
     """
     if features.shape[-1] != FEATURE_DIM:
         raise ValueError(f"expected {FEATURE_DIM} features per frame, got {features.shape[-1]}")
-    angles, root = recover_root(features)
+    return place_joints(features, *recover_root(features))
+
+
+def place_joints(features: torch.Tensor, angles: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+    """Joint positions from features and their already recovered root (``recover_root``).
+
+    Args:
+        features: [..., T, 263] un-normalised features.
+        angles: [..., T] root yaw, radians.
+        root: [..., T, 3] root positions, metres.
+
+    Returns:
+        [..., T, 22, 3] joint positions in metres, Y up.
+    """
     local = features[..., LOCAL_POSITIONS].reshape(*features.shape[:-1], 21, 3)
     world = _rotate_about_y(local, -angles[..., None])
     world = world + (root * root.new_tensor([1.0, 0.0, 1.0]))[..., None, :]

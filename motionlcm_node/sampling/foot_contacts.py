@@ -26,23 +26,14 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from motionlcm_node.data.features import FOOT_CONTACTS, LOCAL_POSITIONS, LOCAL_VELOCITIES, ROOT_LINEAR_VELOCITY
-from motionlcm_node.data.recovery import recover_root
+from motionlcm_node.data.features import FOOT_CONTACTS, LOCAL_VELOCITIES, ROOT_LINEAR_VELOCITY
+from motionlcm_node.data.recovery import place_joints, recover_root, rotate_xz_about_y
 from motionlcm_node.data.smpl import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
 from motionlcm_node.errors import MotionLCMError
 
 #: The joints the four contact labels describe, in label order (left ankle, left toe, right ankle,
 #: right toe).
 CONTACT_JOINTS = (*LEFT_FOOT_JOINTS, *RIGHT_FOOT_JOINTS)
-#: Their rows in the 21 root-relative positions (features 4-66 leave the root out).
-_FOOT_ROWS = [joint - 1 for joint in CONTACT_JOINTS]
-
-
-def _rotate_xz(vectors: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
-    """Rotate [..., 2] XZ vectors about +Y by ``angles`` (same convention as ``recovery``)."""
-    cos, sin = torch.cos(angles), torch.sin(angles)
-    x, z = vectors.unbind(-1)
-    return torch.stack([x * cos + z * sin, -x * sin + z * cos], dim=-1)
 
 
 def gaussian_smooth_pairs(values: torch.Tensor, valid: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -81,10 +72,8 @@ def contact_root_correction(
         [B, T - 1, 2] metres to add to the root's XZ displacement from frame t to t + 1 (zero
         where no foot is planted, before smoothing, or where t + 1 is past the motion's length).
     """
-    angles, position = recover_root(features) if root is None else root
-    # Only the four foot joints are needed: un-rotate their root-relative XZ and add the root's.
-    local = features[..., LOCAL_POSITIONS].reshape(*features.shape[:2], 21, 3)[:, :, _FOOT_ROWS][..., [0, 2]]
-    feet = _rotate_xz(local, -angles[..., None]) + position[:, :, None, [0, 2]]  # [B, T, 4, 2]
+    joints = place_joints(features, *(recover_root(features) if root is None else root))
+    feet = joints[:, :, list(CONTACT_JOINTS)][..., [0, 2]]  # [B, T, 4, 2]
     slide = feet[:, 1:] - feet[:, :-1]  # [B, T-1, 4, 2]
     frames = torch.arange(features.shape[1] - 1, device=features.device)
     pair_valid = frames[None, :] + 1 < lengths.to(features.device)[:, None]  # [B, T-1]
@@ -123,10 +112,10 @@ def stabilize_foot_contacts(
     angles = root[0]
     out = features.clone()
     # Root step t -> t + 1 is stored at frame t in the facing frame of t + 1 (features.py).
-    out[:, :-1, ROOT_LINEAR_VELOCITY] += _rotate_xz(correction, angles[:, 1:])
+    out[:, :-1, ROOT_LINEAR_VELOCITY] += rotate_xz_about_y(correction, angles[:, 1:])
     # Joint velocities at frame t are x[t + 1] - x[t] in the facing frame of t; every joint moves
     # with the root.
     velocities = out[:, :-1, LOCAL_VELOCITIES].reshape(*correction.shape[:2], 22, 3)
-    velocities[..., [0, 2]] += _rotate_xz(correction, angles[:, :-1])[:, :, None, :]
+    velocities[..., [0, 2]] += rotate_xz_about_y(correction, angles[:, :-1])[:, :, None, :]
     out[:, :-1, LOCAL_VELOCITIES] = velocities.reshape(*correction.shape[:2], 66)
     return out
