@@ -190,6 +190,61 @@ def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path
     assert main(["train", "vae", "--config", str(other)]) == 2  # a different network: a clear error
 
 
+def test_decoder_fine_tune_on_teacher_finished_pairs(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    from tests.tiny_models import write_tiny_models
+
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset, student=False)
+    vae_config = json.loads((models / "vae" / "config.json").read_text())["vae"]
+    tuned = tmp_path / "adapted"
+    config = write_config(tmp_path / "a.json", prepared_fixture_dataset, tuned, model=vae_config,
+                          init_from=str(models / "vae"), train_decoder_only=True,
+                          pair_teacher_dir=str(models / "teacher"), pair_count=5,
+                          pair_start_timesteps=[200, 900])  # fmt: skip
+    assert main(["train", "vae", "--config", str(config)]) == 0
+    log = read_log(tuned)
+    assert "pair" in log[0] and all(float(row["pair"]) > 0 for row in log)
+    (before, _), (after, _) = load_vae(models / "vae"), load_vae(tuned / "model")
+    changed = {name for name, value in after.state_dict().items() if not torch.equal(value, before.state_dict()[name])}
+    assert changed and all(name.startswith(("decoder", "latent_input")) for name in changed)
+    cached = list(tuned.glob("denoised_pairs_*.safetensors"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    assert main(["train", "vae", "--config", str(config), "--steps", "4"]) == 0  # resumed: the pairs are read back
+    assert list(tuned.glob("denoised_pairs_*.safetensors")) == cached and cached[0].stat().st_mtime_ns == stamp
+
+
+def test_denoised_pairs_keep_the_crop_when_started_low_and_not_when_started_high(
+    prepared_fixture_dataset: Path, tmp_path: Path
+) -> None:
+    from motionlcm_node.data.dataset import HumanML3DDataset
+    from motionlcm_node.errors import MotionLCMError
+    from motionlcm_node.training.denoised_pairs import build_denoised_pairs, grid_start
+    from tests.tiny_models import write_tiny_models
+
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset, student=False)
+    vae, _ = load_vae(models / "vae")
+    dataset = HumanML3DDataset(prepared_fixture_dataset, "train", min_length=16, max_length=32)
+
+    def relative_distance(start: int) -> float:
+        pairs = build_denoised_pairs(vae, models / "teacher", dataset, prepared_fixture_dataset, 8, [start], 7.5, 3)
+        assert pairs.motion.shape == (8, 32, 263) and int(pairs.lengths.max()) <= 32
+        for row, length in enumerate(pairs.lengths.tolist()):  # the crop, zero after its length
+            assert pairs.motion[row, :length].abs().sum() > 0 and not pairs.motion[row, length:].any()
+        with torch.no_grad():
+            clean = torch.stack([vae.encode(pairs.motion[row : row + 1, :length], pairs.lengths[row : row + 1])[0][0]
+                                 for row, length in enumerate(pairs.lengths.tolist())])  # fmt: skip
+        return float(((pairs.latents - clean).norm(dim=(1, 2)) / clean.norm(dim=(1, 2))).mean())
+
+    low, high = relative_distance(1), relative_distance(999)
+    assert low < 0.1 < 0.5 < high  # same seed: the crops are the same, only the start differs
+    timesteps = torch.tensor([981, 961, 21, 1])
+    assert grid_start(timesteps, 999) == 981 and grid_start(timesteps, 960) == 21 and grid_start(timesteps, 1) == 1
+    with pytest.raises(MotionLCMError, match="no DDIM timestep"):
+        grid_start(timesteps, 0)
+
+
 def test_teacher_and_evaluator_stages_train_on_cached_sentence_vectors(
     prepared_fixture_dataset: Path, tmp_path: Path
 ) -> None:
@@ -235,6 +290,8 @@ def test_ddp_on_cpu_with_two_processes(prepared_fixture_dataset: Path, tmp_path:
         ({"model": {"num_layers": 4}}, "odd"),
         ({"kl": 1}, "unknown fields"),
         ({"train_decoder_only": True}, "needs init_from"),
+        ({"init_from": "x", "pair_teacher_dir": "t"}, "needs train_decoder_only"),
+        ({"init_from": "x", "train_decoder_only": True, "pair_teacher_dir": "t", "pair_start_timesteps": [0]}, "1-999"),
     ],
 )
 def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:
@@ -265,3 +322,17 @@ def test_length_grouped_batches_train_and_need_variable_length_items(
 
     with pytest.raises(MotionLCMError, match="variable-length"):
         _data_loader(bank, collate_latents, train_config, DistributedContext())
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "config").glob("*.json")), ids=lambda p: p.name)
+def test_shipped_stage_configs_parse(path: Path) -> None:
+    from motionlcm_node.evaluation.evaluator import EvaluatorConfig
+    from motionlcm_node.networks.denoiser import DenoiserConfig
+    from motionlcm_node.training.config import StudentStageConfig, TeacherStageConfig
+    from motionlcm_node.training.evaluator_stage import EvaluatorStageConfig
+
+    stages = {"vae": (VAEStageConfig, MotionVAEConfig), "teacher": (TeacherStageConfig, DenoiserConfig),
+              "student": (StudentStageConfig, dict), "evaluator": (EvaluatorStageConfig, EvaluatorConfig)}  # fmt: skip
+    config_class, model_class = stages[path.name.split("_")[0]]
+    config = load_stage_config(config_class, path, model_class)
+    assert config.train.data_dir == "data/bandai" and config.train.out_dir.startswith("runs/")

@@ -105,6 +105,15 @@ class VAEStageConfig:
             its network config must equal ``model`` and its feature statistics are kept.
         train_decoder_only: freeze the encoder (needs ``init_from``), so the latent space, and any
             teacher or student trained on it, stays valid.
+        pair_teacher_dir: an exported teacher trained on this VAE's latent space; when set, each
+            step also decodes ``batch_size`` latents the teacher finished from noised encodings of
+            training crops and applies the same reconstruction terms against those crops
+            (``denoised_pairs.py``), so the decoder learns the teacher's latents. Needs
+            ``train_decoder_only``.
+        pair_count: number of such pairs, built once per run.
+        pair_start_timesteps: DDPM timesteps (1-999) the teacher starts from, used in turn.
+        pair_guidance: the teacher's classifier-free guidance scale.
+        pair_weight: weight of the pair terms against the ordinary reconstruction terms.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -124,10 +133,23 @@ class VAEStageConfig:
     acceleration_weight: float = 0.0
     init_from: str = ""
     train_decoder_only: bool = False
+    pair_teacher_dir: str = ""
+    pair_count: int = 2048
+    pair_start_timesteps: tuple[int, ...] = (300, 500, 700)
+    pair_guidance: float = 7.5
+    pair_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.train_decoder_only and not self.init_from:
             raise ValueError("train_decoder_only needs init_from (a trained VAE folder)")
+        object.__setattr__(self, "pair_start_timesteps", tuple(int(t) for t in self.pair_start_timesteps))
+        if self.pair_teacher_dir:
+            if not self.train_decoder_only:
+                raise ValueError("pair_teacher_dir needs train_decoder_only (the teacher lives in the encoder's space)")
+            if self.pair_count < 1 or self.pair_weight < 0 or self.pair_guidance < 1:
+                raise ValueError("need pair_count >= 1, pair_weight >= 0 and pair_guidance >= 1")
+            if not self.pair_start_timesteps or not all(0 < t < 1000 for t in self.pair_start_timesteps):
+                raise ValueError("pair_start_timesteps must be DDPM timesteps in 1-999")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 * ``VAEStage``: smooth-L1 on normalised features + smooth-L1 on recovered pose, trajectory, joint
   velocities and the feet's pelvis-relative velocity on contact frames (metres, m/s) + KL, all
   masked over padding (MLD / MotionLCM recipe plus the velocity terms); optionally from a trained
-  VAE with the encoder frozen.
+  VAE with the encoder frozen, and then optionally also on latents a teacher finished
+  (``denoised_pairs.py``).
 * ``TeacherStage``: epsilon prediction on VAE latents (scaled to unit variance) noised by the
   1000-step DDPM schedule, with the caption replaced by the empty sentence with probability
   ``text_dropout`` so the teacher also learns the unconditional model for guidance.
@@ -39,6 +40,7 @@ from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
+from motionlcm_node.training.denoised_pairs import DenoisedPairs, cached_denoised_pairs
 from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
 from motionlcm_node.training.loop import motion_text_dataset
 from motionlcm_node.training.text_vectors import dataset_text_vectors
@@ -98,6 +100,15 @@ class VAEStage:
                 )
         else:
             self.normalizer = dataset_normalizer(config.train.data_dir)
+        self.pairs: DenoisedPairs | None = None
+        if config.pair_teacher_dir and self.initial is not None:
+            train = config.train
+            settings = {"count": config.pair_count, "start_timesteps": list(config.pair_start_timesteps),
+                        "guidance": config.pair_guidance, "seed": train.seed}  # fmt: skip
+            self.pairs = cached_denoised_pairs(
+                self.initial, Path(config.init_from), Path(config.pair_teacher_dir), Path(train.data_dir),
+                Path(train.out_dir), settings, train.min_length, train.max_length,
+            )  # fmt: skip
         self.feature_weights = torch.ones(FEATURE_DIM)
         for group, weight in (
             (ROOT_FEATURES, config.root_feature_weight),
@@ -131,9 +142,31 @@ class VAEStage:
         return model
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Reconstruction (features, pose, trajectory, velocities) and KL terms."""
+        """Reconstruction (features, pose, trajectory, velocities) and KL terms, plus the pair terms.
+
+        With ``pair_teacher_dir``, as many teacher-finished latents as the batch has motions are
+        decoded too, and ``pair_weight`` times their reconstruction terms (against the crops they
+        came from) is added; the log shows them as ``pair``.
+        """
         motion, mask, lengths = batch["motion"], batch["mask"], batch["lengths"]
         reconstruction, mean, log_variance = model(motion, lengths)
+        total, terms = self._reconstruction_loss(reconstruction, motion, mask)
+        kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
+        total = total + self.config.kl_weight * kl
+        terms["kl"] = kl
+        if self.pairs is not None and self.config.pair_weight > 0:
+            pairs = self.pairs.sample(len(lengths), motion.device)
+            vae = getattr(model, "module", model)  # under DDP; one backward, so gradients still all-reduce
+            decoded = vae.decode(pairs["latents"], pairs["lengths"], pairs["motion"].shape[1])
+            pair_total, _ = self._reconstruction_loss(decoded, pairs["motion"], pairs["mask"])
+            total = total + self.config.pair_weight * pair_total
+            terms["pair"] = pair_total
+        return total, {name: value.item() for name, value in terms.items()}
+
+    def _reconstruction_loss(
+        self, reconstruction: torch.Tensor, motion: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Weighted sum of the reconstruction terms of [B, T, 263] normalised features, and each term."""
         feature_error = functional.smooth_l1_loss(reconstruction, motion, reduction="none")
         feature_loss = masked_mean(feature_error * self.feature_weights.to(motion.device), mask)
         normalizer = self.normalizer.to(motion.device)
@@ -155,7 +188,6 @@ class VAEStage:
         contact = raw_motion[:, :-1, FOOT_CONTACTS] > 0.5
         foot_velocity_loss = self._foot_contact_velocity_loss(joints, target, contact, both_valid)
         acceleration_loss = acceleration_error(joints, target, both_valid)
-        kl = -0.5 * torch.mean(1.0 + log_variance - mean.square() - log_variance.exp())
         total = (
             c.feature_weight * feature_loss
             + c.joint_weight * pose_loss
@@ -163,12 +195,11 @@ class VAEStage:
             + c.velocity_weight * velocity_loss
             + c.foot_contact_velocity_weight * foot_velocity_loss
             + c.acceleration_weight * acceleration_loss
-            + c.kl_weight * kl
         )
         terms = {"feature": feature_loss, "joint": pose_loss, "trajectory": trajectory_loss,
                  "velocity": velocity_loss, "foot_contact_velocity": foot_velocity_loss,
-                 "acceleration": acceleration_loss, "kl": kl}  # fmt: skip
-        return total, {name: value.item() for name, value in terms.items()}
+                 "acceleration": acceleration_loss}  # fmt: skip
+        return total, terms
 
     def _foot_contact_velocity_loss(
         self, joints: torch.Tensor, target: torch.Tensor, contact: torch.Tensor, both_valid: torch.Tensor

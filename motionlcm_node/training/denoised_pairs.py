@@ -1,0 +1,193 @@
+"""Pairs of (latent the teacher finished, real motion) for adapting a VAE decoder to generated latents.
+
+The teacher's samples are not the encoder's latents: decoded, they skate and jitter more than
+reconstructions do (docs/models.md, *Seventh session*). To show the decoder such latents with a
+known right answer, a pair is built SDEdit-style from a training crop: encode it (posterior mean),
+noise the latent to a DDIM timestep ``t_start``, and let the teacher finish the DDIM trajectory
+from there with classifier-free guidance and the crop's caption. The result is a latent of the
+kind the teacher produces that still means the crop (the larger ``t_start``, the more the teacher's
+own, and the less the crop's), and the decoder learns to decode it to the crop.
+
+Built once per run from a seeded generator and cached beside it as safetensors (a resumed run
+reads it back), keyed by digests of the VAE and teacher weights and the settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.model_store import load_teacher
+from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.sampling.schedules import ddim_scheduler
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.training.text_vectors import dataset_text_vectors
+
+LOGGER = logging.getLogger(__name__)
+DDIM_STEPS = 50  # the grid the teacher samples on (its evaluation and latency setting)
+
+
+@dataclass
+class DenoisedPairs:
+    """N pairs: normalised ``motion`` [N, T, 263], ``lengths`` [N] (frames), VAE ``latents`` [N, L, D]."""
+
+    motion: torch.Tensor
+    lengths: torch.Tensor
+    latents: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if not len(self.motion) == len(self.lengths) == len(self.latents) or len(self.motion) == 0:
+            raise MotionLCMError("denoised pairs: need the same, non-zero number of motions, lengths and latents")
+
+    def __len__(self) -> int:
+        return len(self.motion)
+
+    def sample(self, count: int, device: torch.device | str) -> dict[str, torch.Tensor]:
+        """``count`` random pairs (torch's global generator) as a batch, cropped to its longest motion.
+
+        Returns:
+            ``motion`` [B, T, 263], ``mask`` [B, T] (True = valid), ``lengths`` [B], ``latents`` [B, L, D].
+        """
+        pick = torch.randint(len(self), (count,))
+        lengths = self.lengths[pick]
+        frames = int(lengths.max())
+        mask = torch.arange(frames)[None, :] < lengths[:, None]
+        batch = {"motion": self.motion[pick, :frames], "mask": mask, "lengths": lengths, "latents": self.latents[pick]}
+        return {name: value.to(device) for name, value in batch.items()}
+
+    def save(self, path: Path) -> None:
+        """Write the pairs as safetensors."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {"motion": self.motion, "lengths": self.lengths, "latents": self.latents}
+        save_file({name: value.contiguous() for name, value in tensors.items()}, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> DenoisedPairs:
+        """Read pairs written by ``save``."""
+        tensors = load_file(str(path))
+        return cls(tensors["motion"], tensors["lengths"], tensors["latents"])
+
+
+def grid_start(timesteps: torch.Tensor, start: int) -> int:
+    """The largest timestep of the DDIM grid ``timesteps`` (descending) at or below ``start``."""
+    below = timesteps[timesteps <= start]
+    if len(below) == 0:
+        raise MotionLCMError(f"denoised pairs: no DDIM timestep at or below {start}")
+    return int(below[0])
+
+
+@torch.no_grad()
+def build_denoised_pairs(
+    vae: MotionVAE,
+    teacher_dir: Path,
+    dataset: HumanML3DDataset,
+    data_dir: Path,
+    count: int,
+    start_timesteps: list[int],
+    guidance: float,
+    seed: int,
+    batch_size: int = 256,
+) -> DenoisedPairs:
+    """Encode ``count`` random crops and let the teacher finish their noised latents.
+
+    Args:
+        vae: the VAE whose encoder the teacher was trained on (its encoder is used, frozen).
+        teacher_dir: the exported teacher.
+        dataset: training clips (random crops, normalised features).
+        data_dir: the prepared dataset (for its cached caption vectors).
+        count: number of pairs.
+        start_timesteps: DDPM timesteps (0-999) to start from, assigned to pairs in turn; each is
+            rounded down to the 50-step DDIM grid.
+        guidance: classifier-free guidance scale of the teacher.
+        seed: seed of the crops, captions and noise.
+        batch_size: pairs per teacher batch.
+
+    Returns:
+        The pairs, latents in the VAE's (unscaled) latent space.
+    """
+    teacher = load_teacher(teacher_dir)
+    text_vectors, model_id = dataset_text_vectors(data_dir)
+    if model_id != teacher.text_model:
+        raise MotionLCMError(f"denoised pairs: the teacher uses text model {teacher.text_model}, not {model_id}")
+    scheduler = ddim_scheduler()
+    scheduler.set_timesteps(DDIM_STEPS)
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # the dataset's random crops and caption choices
+    indices = torch.randint(len(dataset), (count,), generator=generator).tolist()
+    motions, lengths, latents = [], [], []
+    vae.eval()
+    for first in tqdm(range(0, count, batch_size), desc="denoised pairs", unit="batch"):
+        chunk = list(range(first, min(first + batch_size, count)))
+        batch = collate_motion([dataset[indices[i]] for i in chunk])
+        clean = vae.encode(batch["motion"], batch["lengths"])[0] * teacher.latent_scale
+        text = text_vectors.encode(batch["texts"])
+        unconditional = text_vectors.encode([UNCONDITIONAL_TEXT]).expand_as(text)
+        finished = torch.empty_like(clean)
+        wanted = [start_timesteps[i % len(start_timesteps)] for i in chunk]
+        starts = torch.tensor([grid_start(scheduler.timesteps, start) for start in wanted])
+        for start in starts.unique().tolist():
+            rows = (starts == start).nonzero().squeeze(1)
+            noise = torch.randn(clean[rows].shape, generator=generator)
+            latent = scheduler.add_noise(clean[rows], noise, torch.tensor([start]))
+            both_text = torch.cat([unconditional[rows], text[rows]])
+            for timestep in scheduler.timesteps[scheduler.timesteps <= start]:
+                both = teacher.denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(rows)), both_text)
+                uncond, cond = both.chunk(2)
+                latent = scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
+            finished[rows] = latent
+        padded = torch.zeros(len(chunk), dataset.max_length, batch["motion"].shape[-1])
+        padded[:, : batch["motion"].shape[1]] = batch["motion"]
+        motions.append(padded)
+        lengths.append(batch["lengths"])
+        latents.append(finished / teacher.latent_scale)
+    return DenoisedPairs(torch.cat(motions), torch.cat(lengths), torch.cat(latents))
+
+
+def cached_denoised_pairs(
+    vae: MotionVAE,
+    vae_dir: Path,
+    teacher_dir: Path,
+    data_dir: Path,
+    folder: Path,
+    settings: dict[str, object],
+    min_length: int,
+    max_length: int,
+) -> DenoisedPairs:
+    """``build_denoised_pairs`` of the train split, read from ``folder`` or built and saved there.
+
+    Args:
+        vae: the loaded VAE of ``vae_dir``.
+        vae_dir: its folder (its weights are part of the cache key).
+        teacher_dir: the exported teacher.
+        data_dir: the prepared dataset.
+        folder: the run folder.
+        settings: ``count``, ``start_timesteps``, ``guidance`` and ``seed`` (also part of the key).
+        min_length: shortest clip, frames.
+        max_length: crop length cap, frames.
+    """
+    digest = hashlib.sha256()
+    for path in (vae_dir / "model.safetensors", teacher_dir / "model.safetensors"):
+        if not path.is_file():
+            raise MotionLCMError(f"denoised pairs: no weights at {path}")
+        digest.update(path.read_bytes())
+    digest.update(json.dumps({**settings, "min": min_length, "max": max_length}, sort_keys=True).encode())
+    path = folder / f"denoised_pairs_{digest.hexdigest()[:12]}.safetensors"
+    if path.is_file():
+        return DenoisedPairs.load(path)
+    dataset = HumanML3DDataset(data_dir, "train", min_length=min_length, max_length=max_length)
+    pairs = build_denoised_pairs(
+        vae, teacher_dir, dataset, data_dir, int(settings["count"]), list(settings["start_timesteps"]),
+        float(settings["guidance"]), int(settings["seed"]),
+    )  # fmt: skip
+    pairs.save(path)
+    LOGGER.info("%d denoised pairs saved to %s", len(pairs), path)
+    return pairs
