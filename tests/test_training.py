@@ -194,13 +194,14 @@ def test_decoder_fine_tune_on_teacher_finished_pairs(prepared_fixture_dataset: P
     from tests.tiny_models import write_tiny_models
 
     models = tmp_path / "models"
-    write_tiny_models(models, prepared_fixture_dataset, student=False)
+    write_tiny_models(models, prepared_fixture_dataset, student=True)
     vae_config = json.loads((models / "vae" / "config.json").read_text())["vae"]
     tuned = tmp_path / "adapted"
     config = write_config(tmp_path / "a.json", prepared_fixture_dataset, tuned, model=vae_config,
                           init_from=str(models / "vae"), train_decoder_only=True,
                           pair_teacher_dir=str(models / "teacher"), pair_count=5,
-                          pair_start_timesteps=[200, 900])  # fmt: skip
+                          pair_start_timesteps=[200, 900], pair_student_dir=str(models / "student"),
+                          pair_student_timesteps=[499])  # fmt: skip
     assert main(["train", "vae", "--config", str(config)]) == 0
     log = read_log(tuned)
     assert "pair" in log[0] and all(float(row["pair"]) > 0 for row in log)
@@ -243,6 +244,44 @@ def test_denoised_pairs_keep_the_crop_when_started_low_and_not_when_started_high
     assert grid_start(timesteps, 999) == 981 and grid_start(timesteps, 960) == 21 and grid_start(timesteps, 1) == 1
     with pytest.raises(MotionLCMError, match="no DDIM timestep"):
         grid_start(timesteps, 0)
+
+
+def test_student_finished_pairs_are_the_schedulers_one_step_output(
+    prepared_fixture_dataset: Path, tmp_path: Path
+) -> None:
+    from motionlcm_node.data.dataset import HumanML3DDataset
+    from motionlcm_node.errors import MotionLCMError
+    from motionlcm_node.model_store import load_student
+    from motionlcm_node.sampling.consistency import lcm_scheduler
+    from motionlcm_node.training.denoised_pairs import _student_finish, build_denoised_pairs
+    from tests.tiny_models import write_tiny_models
+
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset, student=True)
+    student = load_student(models / "student")
+    clean, text = torch.randn(3, 2, 4), torch.randn(3, 384)
+    with torch.no_grad():
+        ours = _student_finish(student, clean, text, 499, 7.5, torch.Generator().manual_seed(5))
+        scheduler = lcm_scheduler(student.original_steps)
+        scheduler.set_timesteps(timesteps=[499])
+        noisy = scheduler.add_noise(clean, torch.randn(clean.shape, generator=torch.Generator().manual_seed(5)),
+                                    torch.tensor([499]))  # fmt: skip
+        predicted = student.denoiser(noisy, torch.full((3,), 499), text, torch.full((3,), 7.5))
+        expected = scheduler.step(predicted, scheduler.timesteps[0], noisy).denoised
+    torch.testing.assert_close(ours, expected)
+
+    vae, _ = load_vae(models / "vae")
+    dataset = HumanML3DDataset(prepared_fixture_dataset, "train", min_length=16, max_length=32)
+    both = build_denoised_pairs(vae, models / "teacher", dataset, prepared_fixture_dataset, 6, [1], 7.5, 3,
+                                student_dir=models / "student", student_timesteps=[19, 999])  # fmt: skip
+    teacher_only = build_denoised_pairs(vae, models / "teacher", dataset, prepared_fixture_dataset, 6, [1], 7.5, 3)
+    torch.testing.assert_close(both.motion, teacher_only.motion)  # same crops
+    near = (both.latents - teacher_only.latents).norm(dim=(1, 2)) / teacher_only.latents.norm(dim=(1, 2))
+    assert near[0::2].max() < 0.1  # teacher pairs from t = 1 in both
+    assert near[1] < near[3]  # student from t = 19 keeps the crop, from t = 999 it does not
+    with pytest.raises(MotionLCMError, match="not on its grid"):
+        build_denoised_pairs(vae, models / "teacher", dataset, prepared_fixture_dataset, 2, [1], 7.5, 3,
+                             student_dir=models / "student", student_timesteps=[500])  # fmt: skip
 
 
 def test_teacher_and_evaluator_stages_train_on_cached_sentence_vectors(
@@ -292,6 +331,7 @@ def test_ddp_on_cpu_with_two_processes(prepared_fixture_dataset: Path, tmp_path:
         ({"train_decoder_only": True}, "needs init_from"),
         ({"init_from": "x", "pair_teacher_dir": "t"}, "needs train_decoder_only"),
         ({"init_from": "x", "train_decoder_only": True, "pair_teacher_dir": "t", "pair_start_timesteps": [0]}, "1-999"),
+        ({"init_from": "x", "train_decoder_only": True, "pair_student_dir": "s"}, "needs pair_teacher_dir"),
     ],
 )
 def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:

@@ -114,6 +114,10 @@ class VAEStageConfig:
         pair_start_timesteps: DDPM timesteps (1-999) the teacher starts from, used in turn.
         pair_guidance: the teacher's classifier-free guidance scale.
         pair_weight: weight of the pair terms against the ordinary reconstruction terms.
+        pair_student_dir: an exported consistency student of that teacher; when set, every second
+            pair is finished by it instead, in one consistency step (the latents the student
+            produces at run time; docs/models.md *Seventh session*: it helps the student most).
+        pair_student_timesteps: timesteps on the student's distillation grid, used in turn.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -138,11 +142,16 @@ class VAEStageConfig:
     pair_start_timesteps: tuple[int, ...] = (300, 500, 700)
     pair_guidance: float = 7.5
     pair_weight: float = 1.0
+    pair_student_dir: str = ""
+    pair_student_timesteps: tuple[int, ...] = (499, 759)
 
     def __post_init__(self) -> None:
         if self.train_decoder_only and not self.init_from:
             raise ValueError("train_decoder_only needs init_from (a trained VAE folder)")
         object.__setattr__(self, "pair_start_timesteps", tuple(int(t) for t in self.pair_start_timesteps))
+        object.__setattr__(self, "pair_student_timesteps", tuple(int(t) for t in self.pair_student_timesteps))
+        if self.pair_student_dir and not self.pair_teacher_dir:
+            raise ValueError("pair_student_dir needs pair_teacher_dir (the student's teacher)")
         if self.pair_teacher_dir:
             if not self.train_decoder_only:
                 raise ValueError("pair_teacher_dir needs train_decoder_only (the teacher lives in the encoder's space)")

@@ -1,4 +1,4 @@
-"""Pairs of (latent the teacher finished, real motion) for adapting a VAE decoder to generated latents.
+"""Pairs of (latent a generator finished, real motion) for adapting a VAE decoder to generated latents.
 
 The teacher's samples are not the encoder's latents: decoded, they skate and jitter more than
 reconstructions do (docs/models.md, *Seventh session*). To show the decoder such latents with a
@@ -6,7 +6,9 @@ known right answer, a pair is built SDEdit-style from a training crop: encode it
 noise the latent to a DDIM timestep ``t_start``, and let the teacher finish the DDIM trajectory
 from there with classifier-free guidance and the crop's caption. The result is a latent of the
 kind the teacher produces that still means the crop (the larger ``t_start``, the more the teacher's
-own, and the less the crop's), and the decoder learns to decode it to the crop.
+own, and the less the crop's), and the decoder learns to decode it to the crop. Optionally every
+second pair is finished by a consistency student in one step from a timestep of its grid instead,
+so the decoder also sees the student's latents.
 
 Built once per run from a seeded generator and cached beside it as safetensors (a resumed run
 reads it back), keyed by digests of the VAE and teacher weights and the settings.
@@ -26,8 +28,9 @@ from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import load_teacher
+from motionlcm_node.model_store import StudentBundle, TeacherBundle, load_student, load_teacher
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.sampling.consistency import grid_timesteps, lcm_scheduler
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.text_vectors import dataset_text_vectors
@@ -85,6 +88,38 @@ def grid_start(timesteps: torch.Tensor, start: int) -> int:
     return int(below[0])
 
 
+def _teacher_finish(
+    teacher: TeacherBundle, clean: torch.Tensor, text: torch.Tensor, unconditional: torch.Tensor,
+    start: int, guidance: float, generator: torch.Generator,
+) -> torch.Tensor:  # fmt: skip
+    """Scaled latents [B, L, D] noised to DDIM grid timestep ``start`` and finished by DDIM 50 + CFG."""
+    scheduler = ddim_scheduler()
+    scheduler.set_timesteps(DDIM_STEPS)
+    noise = torch.randn(clean.shape, generator=generator)
+    latent = scheduler.add_noise(clean, noise, torch.tensor([start]))
+    both_text = torch.cat([unconditional, text])
+    for timestep in scheduler.timesteps[scheduler.timesteps <= start]:
+        both = teacher.denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(latent)), both_text)
+        uncond, cond = both.chunk(2)
+        latent = scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
+    return latent
+
+
+def _student_finish(
+    student: StudentBundle, clean: torch.Tensor, text: torch.Tensor, start: int, guidance: float,
+    generator: torch.Generator,
+) -> torch.Tensor:  # fmt: skip
+    """Scaled latents [B, L, D] noised to grid timestep ``start`` and mapped to t = 0 in one consistency step."""
+    scheduler = lcm_scheduler(student.original_steps)
+    noise = torch.randn(clean.shape, generator=generator)
+    latent = scheduler.add_noise(clean, noise, torch.tensor([start]))
+    c_skip, c_out = scheduler.get_scalings_for_boundary_condition_discrete(start)
+    predicted = student.denoiser(latent, torch.full((len(latent),), start), text, torch.full((len(latent),), guidance))
+    alpha = scheduler.alphas_cumprod[start]
+    clean_estimate = (latent - (1 - alpha).sqrt() * predicted) / alpha.sqrt()
+    return c_skip * latent + c_out * clean_estimate
+
+
 @torch.no_grad()
 def build_denoised_pairs(
     vae: MotionVAE,
@@ -96,8 +131,10 @@ def build_denoised_pairs(
     guidance: float,
     seed: int,
     batch_size: int = 256,
+    student_dir: Path | None = None,
+    student_timesteps: list[int] | None = None,
 ) -> DenoisedPairs:
-    """Encode ``count`` random crops and let the teacher finish their noised latents.
+    """Encode ``count`` random crops and let the teacher (and the student) finish their noised latents.
 
     Args:
         vae: the VAE whose encoder the teacher was trained on (its encoder is used, frozen).
@@ -105,11 +142,14 @@ def build_denoised_pairs(
         dataset: training clips (random crops, normalised features).
         data_dir: the prepared dataset (for its cached caption vectors).
         count: number of pairs.
-        start_timesteps: DDPM timesteps (0-999) to start from, assigned to pairs in turn; each is
-            rounded down to the 50-step DDIM grid.
-        guidance: classifier-free guidance scale of the teacher.
+        start_timesteps: DDPM timesteps (0-999) the teacher starts from, assigned to its pairs in
+            turn; each is rounded down to the 50-step DDIM grid.
+        guidance: classifier-free guidance scale of the teacher (and the student's guidance input).
         seed: seed of the crops, captions and noise.
-        batch_size: pairs per teacher batch.
+        batch_size: pairs per batch.
+        student_dir: an exported consistency student of the same teacher; when given, every second
+            pair is finished by it instead, in one consistency step from ``student_timesteps``.
+        student_timesteps: timesteps on the student's distillation grid, used in turn.
 
     Returns:
         The pairs, latents in the VAE's (unscaled) latent space.
@@ -118,11 +158,25 @@ def build_denoised_pairs(
     text_vectors, model_id = dataset_text_vectors(data_dir)
     if model_id != teacher.text_model:
         raise MotionLCMError(f"denoised pairs: the teacher uses text model {teacher.text_model}, not {model_id}")
-    scheduler = ddim_scheduler()
-    scheduler.set_timesteps(DDIM_STEPS)
+    student = load_student(student_dir) if student_dir is not None else None
+    if student is not None:
+        grid = grid_timesteps(student.original_steps)
+        if not student_timesteps or not set(student_timesteps) <= set(grid):
+            raise MotionLCMError(f"denoised pairs: student timesteps {student_timesteps} are not on its grid")
+        if student.text_model != teacher.text_model or student.latent_scale != teacher.latent_scale:
+            raise MotionLCMError("denoised pairs: the student was not distilled from this teacher")
+    ddim = ddim_scheduler()
+    ddim.set_timesteps(DDIM_STEPS)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # the dataset's random crops and caption choices
     indices = torch.randint(len(dataset), (count,), generator=generator).tolist()
+    plan = []  # (finisher, start) per pair
+    for index in range(count):
+        if student is not None and index % 2 == 1:
+            plan.append(("student", student_timesteps[(index // 2) % len(student_timesteps)]))
+        else:
+            turn = index // 2 if student is not None else index
+            plan.append(("teacher", grid_start(ddim.timesteps, start_timesteps[turn % len(start_timesteps)])))
     motions, lengths, latents = [], [], []
     vae.eval()
     for first in tqdm(range(0, count, batch_size), desc="denoised pairs", unit="batch"):
@@ -132,18 +186,15 @@ def build_denoised_pairs(
         text = text_vectors.encode(batch["texts"])
         unconditional = text_vectors.encode([UNCONDITIONAL_TEXT]).expand_as(text)
         finished = torch.empty_like(clean)
-        wanted = [start_timesteps[i % len(start_timesteps)] for i in chunk]
-        starts = torch.tensor([grid_start(scheduler.timesteps, start) for start in wanted])
-        for start in starts.unique().tolist():
-            rows = (starts == start).nonzero().squeeze(1)
-            noise = torch.randn(clean[rows].shape, generator=generator)
-            latent = scheduler.add_noise(clean[rows], noise, torch.tensor([start]))
-            both_text = torch.cat([unconditional[rows], text[rows]])
-            for timestep in scheduler.timesteps[scheduler.timesteps <= start]:
-                both = teacher.denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(rows)), both_text)
-                uncond, cond = both.chunk(2)
-                latent = scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
-            finished[rows] = latent
+        for key in sorted({plan[i] for i in chunk}):
+            rows = torch.tensor([row for row, i in enumerate(chunk) if plan[i] == key])
+            finisher, start = key
+            if finisher == "teacher":
+                finished[rows] = _teacher_finish(
+                    teacher, clean[rows], text[rows], unconditional[rows], start, guidance, generator
+                )
+            else:
+                finished[rows] = _student_finish(student, clean[rows], text[rows], start, guidance, generator)
         padded = torch.zeros(len(chunk), dataset.max_length, batch["motion"].shape[-1])
         padded[:, : batch["motion"].shape[1]] = batch["motion"]
         motions.append(padded)
@@ -161,6 +212,7 @@ def cached_denoised_pairs(
     settings: dict[str, object],
     min_length: int,
     max_length: int,
+    student_dir: Path | None = None,
 ) -> DenoisedPairs:
     """``build_denoised_pairs`` of the train split, read from ``folder`` or built and saved there.
 
@@ -170,12 +222,15 @@ def cached_denoised_pairs(
         teacher_dir: the exported teacher.
         data_dir: the prepared dataset.
         folder: the run folder.
-        settings: ``count``, ``start_timesteps``, ``guidance`` and ``seed`` (also part of the key).
+        settings: ``count``, ``start_timesteps``, ``guidance``, ``seed`` and, with a student,
+            ``student_timesteps`` (also part of the key).
         min_length: shortest clip, frames.
         max_length: crop length cap, frames.
+        student_dir: the optional student (its weights join the key).
     """
     digest = hashlib.sha256()
-    for path in (vae_dir / "model.safetensors", teacher_dir / "model.safetensors"):
+    sources = [vae_dir, teacher_dir] + ([student_dir] if student_dir is not None else [])
+    for path in (source / "model.safetensors" for source in sources):
         if not path.is_file():
             raise MotionLCMError(f"denoised pairs: no weights at {path}")
         digest.update(path.read_bytes())
@@ -186,7 +241,8 @@ def cached_denoised_pairs(
     dataset = HumanML3DDataset(data_dir, "train", min_length=min_length, max_length=max_length)
     pairs = build_denoised_pairs(
         vae, teacher_dir, dataset, data_dir, int(settings["count"]), list(settings["start_timesteps"]),
-        float(settings["guidance"]), int(settings["seed"]),
+        float(settings["guidance"]), int(settings["seed"]), student_dir=student_dir,
+        student_timesteps=list(settings.get("student_timesteps", [])) or None,
     )  # fmt: skip
     pairs.save(path)
     LOGGER.info("%d denoised pairs saved to %s", len(pairs), path)

@@ -105,9 +105,12 @@ class VAEStage:
             train = config.train
             settings = {"count": config.pair_count, "start_timesteps": list(config.pair_start_timesteps),
                         "guidance": config.pair_guidance, "seed": train.seed}  # fmt: skip
+            student = Path(config.pair_student_dir) if config.pair_student_dir else None
+            if student is not None:
+                settings["student_timesteps"] = list(config.pair_student_timesteps)
             self.pairs = cached_denoised_pairs(
                 self.initial, Path(config.init_from), Path(config.pair_teacher_dir), Path(train.data_dir),
-                Path(train.out_dir), settings, train.min_length, train.max_length,
+                Path(train.out_dir), settings, train.min_length, train.max_length, student,
             )  # fmt: skip
         self.feature_weights = torch.ones(FEATURE_DIM)
         for group, weight in (
