@@ -99,6 +99,37 @@ def decode_motion(
     return output
 
 
+def guided_ddim(
+    denoiser: LatentDenoiser,
+    scheduler: DDIMScheduler,
+    latent: torch.Tensor,
+    timesteps: torch.Tensor,
+    text: torch.Tensor,
+    unconditional: torch.Tensor,
+    guidance: float,
+) -> torch.Tensor:
+    """DDIM steps with classifier-free guidance ``eps_u + w (eps_c - eps_u)`` over ``timesteps``.
+
+    Args:
+        denoiser: the noise predictor.
+        scheduler: a DDIM scheduler whose ``set_timesteps`` has been called.
+        latent: [B, L, D] scaled latents at the first of ``timesteps``.
+        timesteps: the descending timesteps to step through (all of the scheduler's, or a tail).
+        text: [B, dim] sentence vectors.
+        unconditional: [B, dim] vectors of the empty sentence.
+        guidance: guidance scale w (1 = no guidance).
+
+    Returns:
+        [B, L, D] scaled latents after the last step.
+    """
+    both_text = torch.cat([unconditional, text])
+    for timestep in timesteps:
+        noise = denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(latent)), both_text)
+        uncond, cond = noise.chunk(2)
+        latent = scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
+    return latent
+
+
 class LatentDiffusionPipeline:
     """Teacher sampling: text -> latent (DDIM + guidance) -> VAE decode -> joints.
 
@@ -162,11 +193,8 @@ class LatentDiffusionPipeline:
         latent = initial_noise(self.denoiser, len(prompts), generator)
         self.scheduler.set_timesteps(num_steps, device=device)
         latent = latent * self.scheduler.init_noise_sigma
-        both_text = torch.cat([unconditional, text])
-        for timestep in self.scheduler.timesteps:
-            noise = self.denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(prompts)), both_text)
-            uncond, cond = noise.chunk(2)
-            latent = self.scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
+        latent = guided_ddim(self.denoiser, self.scheduler, latent, self.scheduler.timesteps, text, unconditional,
+                             guidance)  # fmt: skip
         timings["denoise"] = time.perf_counter() - mark
 
         return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)

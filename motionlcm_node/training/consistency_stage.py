@@ -27,6 +27,8 @@ from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import load_teacher, load_vae
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.sampling.consistency import (
+    clean_latent,
+    consistency_output,
     default_step_table,
     grid_timesteps,
     lcm_scheduler,
@@ -103,7 +105,7 @@ class StudentStage:
         self.skip = 1000 // config.original_steps
         self.scheduler = training_scheduler()
         self.alphas_cumprod = self.scheduler.alphas_cumprod.float()
-        self.boundary = lcm_scheduler(config.original_steps).get_scalings_for_boundary_condition_discrete
+        self.consistency_scheduler = lcm_scheduler(config.original_steps)  # same alphas, boundary scalings
         raw_table = config.step_table
         self.step_table = step_table_from_dict(raw_table) if raw_table else default_step_table(config.original_steps)
         validate_step_table(self.step_table, config.original_steps)
@@ -121,16 +123,9 @@ class StudentStage:
             raise MotionLCMError(f"teacher weights do not fit the student: {result}")
         return ConsistencyPair(student, copy.deepcopy(student))
 
-    def _clean_latent(self, sample: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-        """``x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t)``, with ``a_t`` the cumulative alpha at each timestep."""
-        alpha = self.alphas_cumprod.to(sample.device)[timesteps].view(-1, 1, 1)
-        return (sample - (1.0 - alpha).sqrt() * noise) / alpha.sqrt()
-
     def _consistency(self, sample: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-        """``c_skip x + c_out x0(x, eps)``: the clean latent a consistency function maps ``sample`` to."""
-        clean = self._clean_latent(sample, noise, timesteps)
-        c_skip, c_out = self.boundary(timesteps.float())
-        return c_skip.view(-1, 1, 1) * sample + c_out.view(-1, 1, 1) * clean
+        """``c_skip x + c_out x0(x, eps)`` (``consistency.consistency_output``)."""
+        return consistency_output(self.consistency_scheduler, sample, noise, timesteps)
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """Pseudo-Huber distance between the student at ``t_{n+k}`` and the target at ``t_n``."""
@@ -152,7 +147,7 @@ class StudentStage:
             both = self.teacher(torch.cat([noisy, noisy]), torch.cat([start, start]), torch.cat([unconditional, text]))
             uncond, cond = both.chunk(2)
             guided = uncond + guidance.view(-1, 1, 1) * (cond - uncond)
-            clean = self._clean_latent(noisy, guided, start)
+            clean = clean_latent(self.alphas_cumprod, noisy, guided, start)
             alpha_previous = self.alphas_cumprod.to(device)[previous].view(-1, 1, 1)
             stepped = alpha_previous.sqrt() * clean + (1.0 - alpha_previous).sqrt() * guided
             target = self._consistency(stepped, pair.target(stepped, previous, text, guidance), previous)

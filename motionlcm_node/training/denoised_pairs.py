@@ -30,7 +30,8 @@ from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import StudentBundle, TeacherBundle, load_student, load_teacher
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.sampling.consistency import grid_timesteps, lcm_scheduler
+from motionlcm_node.sampling.consistency import consistency_output, grid_timesteps, lcm_scheduler
+from motionlcm_node.sampling.pipeline import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.text_vectors import dataset_text_vectors
@@ -97,12 +98,8 @@ def _teacher_finish(
     scheduler.set_timesteps(DDIM_STEPS)
     noise = torch.randn(clean.shape, generator=generator)
     latent = scheduler.add_noise(clean, noise, torch.tensor([start]))
-    both_text = torch.cat([unconditional, text])
-    for timestep in scheduler.timesteps[scheduler.timesteps <= start]:
-        both = teacher.denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(latent)), both_text)
-        uncond, cond = both.chunk(2)
-        latent = scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
-    return latent
+    tail = scheduler.timesteps[scheduler.timesteps <= start]
+    return guided_ddim(teacher.denoiser, scheduler, latent, tail, text, unconditional, guidance)
 
 
 def _student_finish(
@@ -112,12 +109,10 @@ def _student_finish(
     """Scaled latents [B, L, D] noised to grid timestep ``start`` and mapped to t = 0 in one consistency step."""
     scheduler = lcm_scheduler(student.original_steps)
     noise = torch.randn(clean.shape, generator=generator)
-    latent = scheduler.add_noise(clean, noise, torch.tensor([start]))
-    c_skip, c_out = scheduler.get_scalings_for_boundary_condition_discrete(start)
-    predicted = student.denoiser(latent, torch.full((len(latent),), start), text, torch.full((len(latent),), guidance))
-    alpha = scheduler.alphas_cumprod[start]
-    clean_estimate = (latent - (1 - alpha).sqrt() * predicted) / alpha.sqrt()
-    return c_skip * latent + c_out * clean_estimate
+    timesteps = torch.full((len(clean),), start)
+    latent = scheduler.add_noise(clean, noise, timesteps)
+    predicted = student.denoiser(latent, timesteps, text, torch.full((len(latent),), guidance))
+    return consistency_output(scheduler, latent, predicted, timesteps)
 
 
 @torch.no_grad()
