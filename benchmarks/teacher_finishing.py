@@ -44,8 +44,7 @@ def run(data: Path, models: Path, split: str, count: int, starts: tuple[int, ...
         if truth is None:
             raw = normalizer.denormalize(pairs.motion) * mask[..., None]
             truth = recover_joints(raw)
-            clean = torch.cat([vae.encode(pairs.motion[i : i + 1, :n], pairs.lengths[i : i + 1])[0]
-                               for i, n in enumerate(pairs.lengths.tolist())])  # fmt: skip
+            clean = vae.encode(pairs.motion, pairs.lengths)[0]  # padding does not change the encoding
         latents = clean if start == 0 else pairs.latents
         decoded = normalizer.denormalize(vae.decode(latents, pairs.lengths, pairs.motion.shape[1])) * mask[..., None]
         joints = recover_joints(decoded)
