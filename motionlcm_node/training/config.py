@@ -200,6 +200,15 @@ class StudentStageConfig:
         huber_c: pseudo-Huber constant (0.001 in MotionLCM V1, 0.5 in V2; latents have unit variance).
         step_table: {steps: {"timesteps": [...], "guidance": w}} saved with the student (default:
             ``consistency.default_step_table``).
+        init_from: an exported student folder to start the student and its target from (a fine-tune;
+            default: the teacher plus a zero guidance embedding). Its grid must be ``original_steps``.
+        trajectory_count: when > 0, the teacher samples this many whole trajectories on the grid
+            once per run (``teacher_trajectories.py``) and each step adds a term mapping ``batch_size``
+            recorded states straight to their trajectories' endpoints.
+        trajectory_timesteps: grid timesteps whose states are recorded (default: the step table's).
+        trajectory_guidance: the teacher's guidance scale for the trajectories (and the student's
+            guidance input in that term).
+        trajectory_weight: weight of that term against the consistency term.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -214,12 +223,24 @@ class StudentStageConfig:
     ema_decay: float = 0.95
     huber_c: float = 0.5
     step_table: dict[str, dict[str, object]] | None = None
+    init_from: str = ""
+    trajectory_count: int = 0
+    trajectory_timesteps: tuple[int, ...] = (999, 759, 499, 259)
+    trajectory_guidance: float = 7.5
+    trajectory_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.guidance_min <= self.guidance_max:
             raise MotionLCMError("student: need 1 <= guidance_min <= guidance_max")
         if not 0.0 <= self.ema_decay < 1.0 or self.huber_c <= 0:
             raise MotionLCMError("student: need 0 <= ema_decay < 1 and huber_c > 0")
+        object.__setattr__(self, "trajectory_timesteps", tuple(int(t) for t in self.trajectory_timesteps))
+        if self.trajectory_count < 0 or self.trajectory_weight < 0 or self.trajectory_guidance < 1:
+            raise MotionLCMError(
+                "student: need trajectory_count >= 0, trajectory_weight >= 0 and trajectory_guidance >= 1"
+            )
+        if self.trajectory_count and not self.trajectory_timesteps:
+            raise MotionLCMError("student: trajectory_timesteps must not be empty")
 
 
 def _build(cls: type[T], values: object, where: str) -> T:

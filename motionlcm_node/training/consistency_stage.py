@@ -10,6 +10,10 @@ Per step, for a batch of VAE latents ``z0`` (unit-variance scale) with captions:
    scalings: ``c_skip = 0.25 / ((10t)^2 + 0.25)``, ``c_out = 10t / sqrt((10t)^2 + 0.25)``);
 4. the loss is the pseudo-Huber distance between the two; after the optimiser step the target moves
    towards the student by ``1 - ema_decay``.
+
+Optionally (``trajectory_count``) a second pseudo-Huber term maps states of whole teacher
+trajectories straight to their endpoints (``teacher_trajectories.py``), and ``init_from`` starts
+from an exported student (a fine-tune).
 """
 
 from __future__ import annotations
@@ -24,10 +28,9 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import load_teacher, load_vae
+from motionlcm_node.model_store import load_student, load_teacher, load_vae
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.sampling.consistency import (
-    clean_latent,
     consistency_output,
     default_step_table,
     grid_timesteps,
@@ -37,9 +40,14 @@ from motionlcm_node.sampling.consistency import (
 )
 from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
-from motionlcm_node.training.checkpoint import export_model
+from motionlcm_node.training.checkpoint import export_model, load_weights
 from motionlcm_node.training.config import StudentStageConfig, config_to_dict
 from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
+from motionlcm_node.training.teacher_trajectories import (
+    TeacherTrajectories,
+    cached_teacher_trajectories,
+    guided_grid_step,
+)
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
 
@@ -110,14 +118,31 @@ class StudentStage:
         self.step_table = step_table_from_dict(raw_table) if raw_table else default_step_table(config.original_steps)
         validate_step_table(self.step_table, config.original_steps)
         self.student_config = replace(self.teacher.config, guidance_embedding=True)
+        if config.init_from:
+            initial = load_student(Path(config.init_from))
+            if initial.original_steps != config.original_steps or initial.denoiser.config != self.student_config:
+                raise MotionLCMError(f"init_from {config.init_from} is not a student of this teacher and grid")
+        self.trajectories: TeacherTrajectories | None = None
+        if config.trajectory_count:
+            settings = {
+                "original_steps": config.original_steps, "record_timesteps": list(config.trajectory_timesteps),
+                "count": config.trajectory_count, "guidance": config.trajectory_guidance, "seed": train.seed,
+            }  # fmt: skip
+            self.trajectories = cached_teacher_trajectories(
+                self.teacher, Path(config.teacher_dir), self.alphas_cumprod, self.text_vectors, self.bank.captions,
+                Path(train.out_dir), settings,
+            )  # fmt: skip
 
     def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
         """The latent bank of the train split."""
         return self.bank, collate_latents
 
     def build_model(self) -> nn.Module:
-        """Student and EMA target, both the teacher plus a zero-initialised guidance embedding."""
+        """Student and EMA target: ``init_from``'s student, or the teacher plus a zero guidance embedding."""
         student = LatentDenoiser(self.student_config)
+        if self.config.init_from:
+            load_weights(student, Path(self.config.init_from) / "model.safetensors")
+            return ConsistencyPair(student, copy.deepcopy(student))
         result = student.load_state_dict(self.teacher.state_dict(), strict=False)
         if result.unexpected_keys or any(not key.startswith("guidance_projection") for key in result.missing_keys):
             raise MotionLCMError(f"teacher weights do not fit the student: {result}")
@@ -144,15 +169,25 @@ class StudentStage:
         prediction = self._consistency(noisy, model(noisy, start, text, guidance), start)
         with torch.no_grad():
             self.teacher.to(device)
-            both = self.teacher(torch.cat([noisy, noisy]), torch.cat([start, start]), torch.cat([unconditional, text]))
-            uncond, cond = both.chunk(2)
-            guided = uncond + guidance.view(-1, 1, 1) * (cond - uncond)
-            clean = clean_latent(self.alphas_cumprod, noisy, guided, start)
-            alpha_previous = self.alphas_cumprod.to(device)[previous].view(-1, 1, 1)
-            stepped = alpha_previous.sqrt() * clean + (1.0 - alpha_previous).sqrt() * guided
+            stepped, _ = guided_grid_step(
+                self.teacher, self.alphas_cumprod, noisy, start, previous, text, unconditional, guidance
+            )
             target = self._consistency(stepped, pair.target(stepped, previous, text, guidance), previous)
         loss = pseudo_huber(prediction, target, c.huber_c)
-        return loss, {"huber": loss.item()}
+        logs = {"huber": loss.item()}
+        if self.trajectories is not None:
+            trajectory_loss = self._trajectory_loss(model, size, device)
+            logs["trajectory"] = trajectory_loss.item()
+            loss = loss + c.trajectory_weight * trajectory_loss
+        return loss, logs
+
+    def _trajectory_loss(self, model: nn.Module, size: int, device: torch.device) -> torch.Tensor:
+        """Pseudo-Huber distance between the student's clean latent at recorded states and their endpoints."""
+        draw = self.trajectories.sample(size)
+        latent, timesteps = draw["latent"].to(device), draw["timesteps"].to(device)
+        text = self.text_vectors.encode(draw["texts"]).to(device)
+        prediction = self._consistency(latent, model(latent, timesteps, text, draw["guidance"].to(device)), timesteps)
+        return pseudo_huber(prediction, draw["endpoints"].to(device), self.config.huber_c)
 
     def after_step(self, model: nn.Module) -> None:
         """EMA update of the target after each optimiser step."""
