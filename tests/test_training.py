@@ -146,15 +146,17 @@ def test_acceleration_term_sees_jitter_but_not_steady_motion() -> None:
     assert acceleration_error(late, target, padded) == 0.0
 
 
-@pytest.mark.parametrize("kind", ["dense", "separable"])
-def test_decoder_fine_tune_can_add_a_smoothing_head(prepared_fixture_dataset: Path, tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(("kind", "width"), [("dense", 0), ("separable", 0), ("dense", 5)])
+def test_decoder_fine_tune_can_add_a_smoothing_head(
+    prepared_fixture_dataset: Path, tmp_path: Path, kind: str, width: int
+) -> None:
     from motionlcm_node.training.config import TrainConfig
     from motionlcm_node.training.stages import VAEStage
 
     base = tmp_path / "vae"
     assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,
                                                                model=TINY_VAE))]) == 0  # fmt: skip
-    smoothed = {**TINY_VAE, "smoothing_kernel": 3, "smoothing_kind": kind}
+    smoothed = {**TINY_VAE, "smoothing_kernel": 3, "smoothing_kind": kind, "smoothing_width": width}
     stage = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)),
                                     MotionVAEConfig(**smoothed), init_from=str(base / "model"),
                                     train_decoder_only=True))  # fmt: skip
@@ -168,6 +170,8 @@ def test_decoder_fine_tune_can_add_a_smoothing_head(prepared_fixture_dataset: Pa
     assert main(["train", "vae", "--config", str(config)]) == 0
     after, _ = load_vae(tuned / "model")
     assert after.config.smoothing_kernel == 3 and "acceleration" in read_log(tuned)[0]
+    if kind == "dense":  # the hidden features: the transformer's width unless set
+        assert after.smoothing[-1].in_channels == (width or TINY_VAE["width"])
     assert not torch.equal(after.smoothing[-1].weight, torch.zeros_like(after.smoothing[-1].weight))
 
 

@@ -51,6 +51,8 @@ class MotionVAEConfig:
             with the kernel); ``"depthwise"``: one learned temporal filter per feature;
             ``"separable"``: a per-feature temporal filter, then feature -> width -> feature
             pointwise layers (the dense head's mixing at a fraction of its cost).
+        smoothing_width: hidden features of the dense and separable heads (0 = ``width``); the
+            dense head's cost grows linearly with it (docs/models.md, *Eighth session*).
     """
 
     feature_dim: int = FEATURE_DIM
@@ -65,6 +67,7 @@ class MotionVAEConfig:
     smoothing_kernel: int = 0
     time_aligned_latent: bool = False
     smoothing_kind: str = "dense"
+    smoothing_width: int = 0
 
     def __post_init__(self) -> None:
         if self.width % self.heads:
@@ -77,6 +80,8 @@ class MotionVAEConfig:
             raise ValueError(f"smoothing_kernel must be 0 or odd, got {self.smoothing_kernel}")
         if self.smoothing_kind not in SMOOTHING_KINDS:
             raise ValueError(f"smoothing_kind must be one of {SMOOTHING_KINDS}, got {self.smoothing_kind!r}")
+        if self.smoothing_width < 0:
+            raise ValueError(f"smoothing_width must be >= 0, got {self.smoothing_width}")
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable form."""
@@ -94,17 +99,17 @@ SMOOTHING_KINDS = ("dense", "depthwise", "separable")
 
 def _smoothing_layers(c: MotionVAEConfig) -> nn.ModuleList:
     """The residual temporal smoothing head, in application order (GELU between mixing layers)."""
-    pad, features = c.smoothing_kernel // 2, c.feature_dim
+    pad, features, hidden = c.smoothing_kernel // 2, c.feature_dim, c.smoothing_width or c.width
     if c.smoothing_kind == "depthwise":
         return nn.ModuleList([nn.Conv1d(features, features, c.smoothing_kernel, padding=pad, groups=features)])
     if c.smoothing_kind == "separable":
         return nn.ModuleList(
             [nn.Conv1d(features, features, c.smoothing_kernel, padding=pad, groups=features),
-             nn.Conv1d(features, c.width, 1), nn.Conv1d(c.width, features, 1)]
+             nn.Conv1d(features, hidden, 1), nn.Conv1d(hidden, features, 1)]
         )  # fmt: skip
     return nn.ModuleList(
-        [nn.Conv1d(features, c.width, c.smoothing_kernel, padding=pad),
-         nn.Conv1d(c.width, features, c.smoothing_kernel, padding=pad)]
+        [nn.Conv1d(features, hidden, c.smoothing_kernel, padding=pad),
+         nn.Conv1d(hidden, features, c.smoothing_kernel, padding=pad)]
     )  # fmt: skip
 
 

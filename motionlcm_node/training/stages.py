@@ -90,9 +90,8 @@ class VAEStage:
         if config.init_from:
             self.initial, self.normalizer = load_vae(Path(config.init_from))
             adds_smoothing = not self.initial.config.smoothing_kernel and config.model.smoothing_kernel
-            comparable = (
-                replace(config.model, smoothing_kernel=0, smoothing_kind="dense") if adds_smoothing else config.model
-            )
+            no_head = replace(config.model, smoothing_kernel=0, smoothing_kind="dense", smoothing_width=0)
+            comparable = no_head if adds_smoothing else config.model
             if self.initial.config != comparable:
                 raise MotionLCMError(
                     f"init_from {config.init_from} holds a VAE of config {self.initial.config}, not {config.model}"
