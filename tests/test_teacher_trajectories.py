@@ -17,6 +17,7 @@ from motionlcm_node.model_store import load_student
 from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
 from motionlcm_node.training import teacher_trajectories
+from motionlcm_node.training.config import StudentStageConfig
 from motionlcm_node.training.consistency_stage import StudentStage
 from motionlcm_node.training.teacher_trajectories import (
     TeacherTrajectories,
@@ -96,16 +97,19 @@ def test_off_grid_timesteps_are_rejected() -> None:
         build(ExactNoiseTeacher(torch.randn(3, 4)), timesteps=(999, 500))
 
 
-def test_student_fine_tune_with_trajectories_through_the_cli(
-    prepared_fixture_dataset: Path,
-    tiny_models: Path,
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def distilled(prepared_fixture_dataset: Path, tiny_models: Path, tmp_path: Path) -> StudentStageConfig:
+    """The config of a one-step distillation run through the CLI (its student is in ``out_dir/model``)."""
     base = student_config(prepared_fixture_dataset, tiny_models, tmp_path / "base", steps=1)
     path = tmp_path / "base.json"
     path.write_text(json.dumps(dataclasses.asdict(base)))
     assert main(["train", "student", "--config", str(path)]) == 0
+    return base
 
+
+def test_student_fine_tune_with_trajectories_through_the_cli(
+    distilled: StudentStageConfig, prepared_fixture_dataset: Path, tiny_models: Path, tmp_path: Path
+) -> None:
     tuned = dataclasses.replace(
         student_config(prepared_fixture_dataset, tiny_models, tmp_path / "tuned", steps=2),
         init_from=str(tmp_path / "base" / "model"), trajectory_count=4, trajectory_timesteps=(999, 499),
@@ -117,6 +121,7 @@ def test_student_fine_tune_with_trajectories_through_the_cli(
     assert all(torch.equal(a, b) for a, b in weights)
     assert len(stage.trajectories) == 4 and stage.trajectories.timesteps.tolist() == [999, 499]
 
+    path = tmp_path / "tuned.json"
     path.write_text(json.dumps(dataclasses.asdict(tuned)))
     assert main(["train", "student", "--config", str(path)]) == 0
     header = (tmp_path / "tuned" / "log.csv").read_text().splitlines()[0].split(",")
@@ -125,17 +130,9 @@ def test_student_fine_tune_with_trajectories_through_the_cli(
     assert load_student(tmp_path / "tuned" / "model").original_steps == 50
 
 
-def test_init_from_must_be_a_student_of_the_same_grid(
-    prepared_fixture_dataset: Path,
-    tiny_models: Path,
-    tmp_path: Path,
-) -> None:
-    base = student_config(prepared_fixture_dataset, tiny_models, tmp_path / "base", steps=1)
-    path = tmp_path / "base.json"
-    path.write_text(json.dumps(dataclasses.asdict(base)))
-    assert main(["train", "student", "--config", str(path)]) == 0
-    coarse = dataclasses.replace(base, original_steps=25, init_from=str(tmp_path / "base" / "model"))
+def test_init_from_must_be_a_student_of_the_same_grid(distilled: StudentStageConfig) -> None:
+    coarse = dataclasses.replace(distilled, original_steps=25, init_from=str(Path(distilled.train.out_dir) / "model"))
     with pytest.raises(MotionLCMError, match="not a student of this teacher and grid"):
         StudentStage(coarse)
     with pytest.raises(MotionLCMError, match="trajectory_count"):
-        dataclasses.replace(base, trajectory_count=-1)
+        dataclasses.replace(distilled, trajectory_count=-1)
