@@ -99,6 +99,33 @@ def decode_motion(
     return output
 
 
+def guided_noise(
+    denoiser: LatentDenoiser,
+    latent: torch.Tensor,
+    timesteps: torch.Tensor,
+    text: torch.Tensor,
+    unconditional: torch.Tensor,
+    guidance: float | torch.Tensor,
+) -> torch.Tensor:
+    """Classifier-free guided noise ``eps_u + w (eps_c - eps_u)``, both passes in one batch.
+
+    Args:
+        denoiser: the noise predictor.
+        latent: [B, L, D] scaled latents.
+        timesteps: [B] DDPM timesteps.
+        text: [B, dim] sentence vectors.
+        unconditional: [B, dim] vectors of the empty sentence.
+        guidance: guidance scale w, one for all or [B] per item (1 = no guidance).
+
+    Returns:
+        [B, L, D] guided noise prediction.
+    """
+    both = denoiser(torch.cat([latent, latent]), torch.cat([timesteps, timesteps]), torch.cat([unconditional, text]))
+    uncond, cond = both.chunk(2)
+    scale = guidance.view(-1, 1, 1) if isinstance(guidance, torch.Tensor) else guidance
+    return uncond + scale * (cond - uncond)
+
+
 def guided_ddim(
     denoiser: LatentDenoiser,
     scheduler: DDIMScheduler,
@@ -122,11 +149,9 @@ def guided_ddim(
     Returns:
         [B, L, D] scaled latents after the last step.
     """
-    both_text = torch.cat([unconditional, text])
     for timestep in timesteps:
-        noise = denoiser(torch.cat([latent, latent]), timestep.expand(2 * len(latent)), both_text)
-        uncond, cond = noise.chunk(2)
-        latent = scheduler.step(uncond + guidance * (cond - uncond), timestep, latent).prev_sample
+        noise = guided_noise(denoiser, latent, timestep.expand(len(latent)), text, unconditional, guidance)
+        latent = scheduler.step(noise, timestep, latent).prev_sample
     return latent
 
 

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.sampling.consistency import clean_latent, grid_timesteps
+from motionlcm_node.sampling.pipeline import guided_noise
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
 
 LOGGER = logging.getLogger(__name__)
@@ -62,9 +63,7 @@ def guided_grid_step(
     Returns:
         The stepped latents [B, L, D] and the guided clean-latent estimate [B, L, D] at ``timesteps``.
     """
-    both = teacher(torch.cat([latent, latent]), torch.cat([timesteps, timesteps]), torch.cat([unconditional, text]))
-    uncond, cond = both.chunk(2)
-    guided = uncond + guidance.view(-1, 1, 1) * (cond - uncond)
+    guided = guided_noise(teacher, latent, timesteps, text, unconditional, guidance)
     clean = clean_latent(alphas_cumprod, latent, guided, timesteps)
     alpha_previous = alphas_cumprod.to(latent.device)[previous].view(-1, 1, 1)
     return alpha_previous.sqrt() * clean + (1.0 - alpha_previous).sqrt() * guided, clean
