@@ -24,7 +24,8 @@ from benchmarks.report import emit
 from motionlcm_node.data.dataset import HumanML3DDataset
 from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import load_student, load_teacher
-from motionlcm_node.sampling.consistency import lcm_scheduler
+from motionlcm_node.sampling.consistency import StepPlan, lcm_scheduler
+from motionlcm_node.sampling.lcm_pipeline import consistency_sample
 from motionlcm_node.sampling.pipeline import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
@@ -52,13 +53,9 @@ def run(data: Path, models: Path, students: list[Path], split: str, count: int, 
     for folder in students:
         student = load_student(folder)
         for steps, plan in sorted(student.step_table.items()):
-            scheduler = lcm_scheduler(student.original_steps)
-            scheduler.set_timesteps(timesteps=list(plan.timesteps))
-            latent, generator = noise.clone(), torch.Generator().manual_seed(seed + 1)
-            scales = torch.full((count,), GUIDANCE)
-            for timestep in scheduler.timesteps:
-                predicted = student.denoiser(latent, timestep.expand(count), text, scales)
-                latent = scheduler.step(predicted, timestep, latent, generator=generator).prev_sample
+            scheduler, generator = lcm_scheduler(student.original_steps), torch.Generator().manual_seed(seed + 1)
+            at_teacher_guidance = StepPlan(plan.timesteps, GUIDANCE)
+            latent = consistency_sample(student.denoiser, scheduler, noise, at_teacher_guidance, text, generator)
             distance = (latent - reference).square().mean().item()
             rows[f"{folder} | {steps}"] = {
                 "distance": distance,

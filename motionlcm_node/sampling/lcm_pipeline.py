@@ -36,6 +36,35 @@ from motionlcm_node.vae_decoding import (
 )
 
 
+def consistency_sample(
+    student: LatentDenoiser,
+    scheduler: LCMScheduler,
+    latent: torch.Tensor,
+    plan: StepPlan,
+    text: torch.Tensor,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """Multistep consistency sampling: one student forward per timestep of ``plan``.
+
+    Args:
+        student: the consistency student (guidance scale as an input).
+        scheduler: an ``LCMScheduler`` with the student's grid (``consistency.lcm_scheduler``).
+        latent: [B, L, D] scaled noise at the first timestep.
+        plan: the timesteps and guidance scale ``w``.
+        text: [B, dim] sentence vectors.
+        generator: noise between steps (seeded = reproducible).
+
+    Returns:
+        [B, L, D] scaled clean latents.
+    """
+    scales = torch.full((len(latent),), plan.guidance, device=latent.device)
+    scheduler.set_timesteps(timesteps=list(plan.timesteps), device=latent.device)
+    for timestep in scheduler.timesteps:
+        noise = student(latent, timestep.expand(len(latent)), text, scales)
+        latent = scheduler.step(noise, timestep, latent, generator=generator).prev_sample
+    return latent
+
+
 def lengths_from_seconds(seconds: Sequence[float], max_frames: int = 196) -> list[int]:
     """Frame counts at 20 fps for durations in seconds, each within [4, max_frames].
 
@@ -183,10 +212,6 @@ class MotionLCMPipeline:
 
         mark = time.perf_counter()
         latent = initial_noise(self.student, len(prompts), generator)
-        scales = torch.full((len(prompts),), plan.guidance, device=device)
-        self.scheduler.set_timesteps(timesteps=list(plan.timesteps), device=device)
-        for timestep in self.scheduler.timesteps:
-            noise = self.student(latent, timestep.expand(len(prompts)), text, scales)
-            latent = self.scheduler.step(noise, timestep, latent, generator=generator).prev_sample
+        latent = consistency_sample(self.student, self.scheduler, latent, plan, text, generator)
         timings["denoise"] = time.perf_counter() - mark
         return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)
