@@ -205,7 +205,8 @@ class StudentStageConfig:
         trajectory_count: when > 0, the teacher samples this many whole trajectories on the grid
             once per run (``teacher_trajectories.py``) and each step adds a term mapping ``batch_size``
             recorded states straight to their trajectories' endpoints.
-        trajectory_timesteps: grid timesteps whose states are recorded (default: the step table's).
+        trajectory_timesteps: grid timesteps whose states are recorded (default: those of the default
+            50-point step table).
         trajectory_guidance: the teacher's guidance scale for the trajectories (and the student's
             guidance input in that term).
         trajectory_weight: weight of that term against the consistency term.

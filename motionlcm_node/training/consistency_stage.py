@@ -40,7 +40,7 @@ from motionlcm_node.sampling.consistency import (
 )
 from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
-from motionlcm_node.training.checkpoint import export_model, load_weights
+from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import StudentStageConfig, config_to_dict
 from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
 from motionlcm_node.training.teacher_trajectories import (
@@ -118,10 +118,12 @@ class StudentStage:
         self.step_table = step_table_from_dict(raw_table) if raw_table else default_step_table(config.original_steps)
         validate_step_table(self.step_table, config.original_steps)
         self.student_config = replace(self.teacher.config, guidance_embedding=True)
+        self.initial: LatentDenoiser | None = None
         if config.init_from:
             initial = load_student(Path(config.init_from))
             if initial.original_steps != config.original_steps or initial.denoiser.config != self.student_config:
                 raise MotionLCMError(f"init_from {config.init_from} is not a student of this teacher and grid")
+            self.initial = initial.denoiser
         self.trajectories: TeacherTrajectories | None = None
         if config.trajectory_count:
             settings = {
@@ -140,8 +142,8 @@ class StudentStage:
     def build_model(self) -> nn.Module:
         """Student and EMA target: ``init_from``'s student, or the teacher plus a zero guidance embedding."""
         student = LatentDenoiser(self.student_config)
-        if self.config.init_from:
-            load_weights(student, Path(self.config.init_from) / "model.safetensors")
+        if self.initial is not None:
+            student.load_state_dict(self.initial.state_dict())
             return ConsistencyPair(student, copy.deepcopy(student))
         result = student.load_state_dict(self.teacher.state_dict(), strict=False)
         if result.unexpected_keys or any(not key.startswith("guidance_projection") for key in result.missing_keys):
