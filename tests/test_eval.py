@@ -40,18 +40,21 @@ def test_eval_with_chosen_rows_and_split(prepared_fixture_dataset: Path, tmp_pat
     models = tmp_path / "models"
     write_tiny_models(models, prepared_fixture_dataset)
     args = ["eval", "--data", str(prepared_fixture_dataset), "--models", str(models),
-            "--repeats", "1", "--pool-size", "2", "--timing-sentences", "1", "--no-teacher",
+            "--repeats", "1", "--pool-size", "2", "--timing-sentences", "0", "--no-teacher",
             "--student-steps", "2", "--student-guidance", "6", "--no-stabilized-rows"]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
     rows = [line.split("|")[1].strip() for line in out.split("\n\n")[0].strip().splitlines()[2:]]
     assert rows == ["Real data", "VAE reconstruction", "MotionLCM (2 steps, w = 6)"]
+    assert "s / sentence" not in out  # no sentences timed: no timing column
     assert "test.txt" in out
     # The fixture's val split holds one clip shorter than the protocol's 24 frames: a clear error.
     assert main([*args, "--split", "val"]) == 2
     assert "split 'val'" in capsys.readouterr().err
     assert main([*args, "--pool-size", "1"]) == 2
     assert "--pool-size must be at least 2" in capsys.readouterr().err
+    assert main([*args, "--timing-sentences", "-1"]) == 2
+    assert "--timing-sentences must be 0" in capsys.readouterr().err
 
 
 def test_eval_without_an_evaluator_is_a_clear_error(tmp_path: Path, capsys) -> None:

@@ -56,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also score each generator's samples after the planted-foot root correction "
         "(sampling/foot_contacts.py; same samples, so the pair isolates its effect)",
     )
-    evaluate.add_argument("--timing-sentences", type=int, default=10, help="sentences timed at batch 1")
+    evaluate.add_argument(
+        "--timing-sentences", type=int, default=10, help="sentences timed at batch 1 (0: no timing column)"
+    )
     evaluate.add_argument("--pool-size", type=int, default=32, help="R-precision pool size")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(handler=run_eval)
@@ -96,6 +98,8 @@ def run_eval(args: argparse.Namespace) -> int:
         raise MotionLCMError("--repeats and --steps must be at least 1")
     if args.pool_size < 2:
         raise MotionLCMError(f"--pool-size must be at least 2, got {args.pool_size}")
+    if args.timing_sentences < 0:
+        raise MotionLCMError(f"--timing-sentences must be 0 (no timing) or more, got {args.timing_sentences}")
     if not (args.models / "evaluator").is_dir():
         raise MotionLCMError(f"no evaluator in {args.models / 'evaluator'}: train one with `motionlcm train evaluator`")
     evaluator = load_evaluator(args.models / "evaluator")
@@ -118,16 +122,18 @@ def run_eval(args: argparse.Namespace) -> int:
         )
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
         generators[name] = _batched(pipeline, num_steps=args.steps, guidance=args.guidance)
-        seconds = time_per_sentence(pipeline, timing_prompts(name), num_steps=args.steps, guidance=args.guidance)
-        extra[name] = {timing_column: f"{seconds:.3f}"}
+        if args.timing_sentences:
+            seconds = time_per_sentence(pipeline, timing_prompts(name), num_steps=args.steps, guidance=args.guidance)
+            extra[name] = {timing_column: f"{seconds:.3f}"}
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
         student = MotionLCMPipeline.from_models(args.models, text_encoder)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
             generators[name] = _batched(student, num_steps=steps, guidance=plan.guidance)
-            seconds = time_per_sentence(student, timing_prompts(name), num_steps=steps, guidance=plan.guidance)
-            extra[name] = {timing_column: f"{seconds:.3f}"}
+            if args.timing_sentences:
+                seconds = time_per_sentence(student, timing_prompts(name), num_steps=steps, guidance=plan.guidance)
+                extra[name] = {timing_column: f"{seconds:.3f}"}
     with torch.no_grad():
         rows = evaluate(
             args.data,
