@@ -16,8 +16,6 @@ reads it back), keyed by digests of the VAE and teacher weights and the settings
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from motionlcm_node.sampling.consistency import consistency_output, grid_timeste
 from motionlcm_node.sampling.pipeline import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.training.cache_keys import input_digest, load_or_build
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
 LOGGER = logging.getLogger(__name__)
@@ -223,22 +222,19 @@ def cached_denoised_pairs(
         max_length: crop length cap, frames.
         student_dir: the optional student (its weights join the key).
     """
-    digest = hashlib.sha256()
     sources = [vae_dir, teacher_dir] + ([student_dir] if student_dir is not None else [])
-    for path in (source / "model.safetensors" for source in sources):
-        if not path.is_file():
-            raise MotionLCMError(f"denoised pairs: no weights at {path}")
-        digest.update(path.read_bytes())
-    digest.update(json.dumps({**settings, "min": min_length, "max": max_length}, sort_keys=True).encode())
-    path = folder / f"denoised_pairs_{digest.hexdigest()[:12]}.safetensors"
-    if path.is_file():
-        return DenoisedPairs.load(path)
-    dataset = HumanML3DDataset(data_dir, "train", min_length=min_length, max_length=max_length)
-    pairs = build_denoised_pairs(
-        vae, teacher_dir, dataset, data_dir, int(settings["count"]), list(settings["start_timesteps"]),
-        float(settings["guidance"]), int(settings["seed"]), student_dir=student_dir,
-        student_timesteps=list(settings.get("student_timesteps", [])) or None,
-    )  # fmt: skip
-    pairs.save(path)
-    LOGGER.info("%d denoised pairs saved to %s", len(pairs), path)
-    return pairs
+    key = {**settings, "min": min_length, "max": max_length}
+    digest = input_digest([source / "model.safetensors" for source in sources], key, "denoised pairs")
+    path = folder / f"denoised_pairs_{digest}.safetensors"
+
+    def build() -> DenoisedPairs:
+        dataset = HumanML3DDataset(data_dir, "train", min_length=min_length, max_length=max_length)
+        pairs = build_denoised_pairs(
+            vae, teacher_dir, dataset, data_dir, int(settings["count"]), list(settings["start_timesteps"]),
+            float(settings["guidance"]), int(settings["seed"]), student_dir=student_dir,
+            student_timesteps=list(settings.get("student_timesteps", [])) or None,
+        )  # fmt: skip
+        LOGGER.info("%d denoised pairs built; saving to %s", len(pairs), path)
+        return pairs
+
+    return load_or_build(path, DenoisedPairs.load, build)

@@ -9,7 +9,6 @@ safetensors + JSON so a resumed run does not encode again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.training.cache_keys import input_digest, load_or_build
 from motionlcm_node.training.config import TrainConfig
 
 
@@ -91,11 +91,11 @@ def cached_bank(vae: MotionVAE, vae_dir: Path, train: TrainConfig, crops_per_cli
     The file name carries a digest of the VAE weights and the crop count, so a bank is never reused
     across VAEs; the teacher and the consistency student of one VAE can share a folder.
     """
-    vae_digest = hashlib.sha256((vae_dir / "model.safetensors").read_bytes()).hexdigest()[:12]
+    vae_digest = input_digest([vae_dir / "model.safetensors"], what="latent bank")
     path = folder / f"latent_bank_{vae_digest}_{crops_per_clip}.safetensors"
-    if path.is_file():
-        return LatentBank.load(path)
-    dataset = HumanML3DDataset(train.data_dir, "train", min_length=train.min_length, max_length=train.max_length)
-    bank = LatentBank.encode(vae, dataset, crops_per_clip, train.seed)
-    bank.save(path)
-    return bank
+
+    def encode() -> LatentBank:
+        dataset = HumanML3DDataset(train.data_dir, "train", min_length=train.min_length, max_length=train.max_length)
+        return LatentBank.encode(vae, dataset, crops_per_clip, train.seed)
+
+    return load_or_build(path, LatentBank.load, encode)

@@ -19,7 +19,6 @@ digest and the settings.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.sampling.consistency import clean_latent, grid_timesteps
 from motionlcm_node.sampling.pipeline import guided_noise
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
+from motionlcm_node.training.cache_keys import input_digest, load_or_build
 
 LOGGER = logging.getLogger(__name__)
 
@@ -206,18 +206,17 @@ def cached_teacher_trajectories(
         folder: the run folder.
         settings: ``original_steps``, ``record_timesteps``, ``count``, ``guidance`` and ``seed``.
     """
-    weights = teacher_dir / "model.safetensors"
-    if not weights.is_file():
-        raise MotionLCMError(f"teacher trajectories: no weights at {weights}")
-    digest = hashlib.sha256(weights.read_bytes())
-    digest.update(json.dumps({"settings": settings, "captions": captions}, sort_keys=True).encode())
-    path = folder / f"teacher_trajectories_{digest.hexdigest()[:12]}.safetensors"
-    if path.is_file():
-        return TeacherTrajectories.load(path)
-    trajectories = build_teacher_trajectories(
-        teacher, alphas_cumprod, text_vectors, captions, int(settings["original_steps"]),
-        list(settings["record_timesteps"]), int(settings["count"]), float(settings["guidance"]), int(settings["seed"]),
-    )  # fmt: skip
-    trajectories.save(path)
-    LOGGER.info("%d teacher trajectories saved to %s", len(trajectories), path)
-    return trajectories
+    key = {"settings": settings, "captions": captions}
+    digest = input_digest([teacher_dir / "model.safetensors"], key, "teacher trajectories")
+    path = folder / f"teacher_trajectories_{digest}.safetensors"
+
+    def build() -> TeacherTrajectories:
+        trajectories = build_teacher_trajectories(
+            teacher, alphas_cumprod, text_vectors, captions, int(settings["original_steps"]),
+            list(settings["record_timesteps"]), int(settings["count"]), float(settings["guidance"]),
+            int(settings["seed"]),
+        )  # fmt: skip
+        LOGGER.info("%d teacher trajectories built; saving to %s", len(trajectories), path)
+        return trajectories
+
+    return load_or_build(path, TeacherTrajectories.load, build)
