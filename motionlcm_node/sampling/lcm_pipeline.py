@@ -79,7 +79,7 @@ def lengths_from_seconds(seconds: Sequence[float], max_frames: int = 196) -> lis
         if frames > max_frames:
             raise MotionLCMError(
                 f"{value:g} s is {frames} frames, more than the model's {max_frames} ({max_frames / FPS:g} s); "
-                "use the streaming engine for longer motions"
+                "ask for a shorter motion (chaining windows into longer ones is not built yet)"
             )
         lengths.append(max(frames, 4))
     return lengths
