@@ -106,7 +106,7 @@ def test_lcm_pipeline_rejects_bad_requests() -> None:
         pipeline(["walk"], [16], num_steps=3)
     with pytest.raises(MotionLCMError, match="exactly one"):
         pipeline(["walk"], [16], seconds=[1.0])
-    with pytest.raises(MotionLCMError, match="more than the model.s 196 .9.8 s.; ask for a shorter motion"):
+    with pytest.raises(MotionLCMError, match=r"more than the model's 196 \(9\.8 s\); ask for a shorter motion"):
         pipeline(["walk"], seconds=[30.0])
     with pytest.raises(MotionLCMError, match="positive"):
         lengths_from_seconds([float("nan")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from motionlcm_node.cli.main import main
@@ -20,6 +21,8 @@ def test_eval_writes_a_table_with_every_row_and_metric(prepared_fixture_dataset:
     assert table == capsys.readouterr().out.split("\n\n")[0] + "\n"
     lines = table.strip().splitlines()
     assert lines[0].startswith("| source | FID | R@1 | R@2 | R@3 |")
+    fid, r1 = lines[3].split("|")[2:4]  # the reconstruction row: FID at 4 decimals, the rest at 3
+    assert re.fullmatch(r" \d+\.\d{4} ± \d+\.\d{4} ", fid) and re.fullmatch(r" \d\.\d{3} ± \d\.\d{3} ", r1)
     fixed = " + planted-foot root fix"
     assert [line.split("|")[1].strip() for line in lines[2:]] == [
         "Real data", "VAE reconstruction", "Teacher (DDIM 2, w = 7.5)", "Teacher (DDIM 2, w = 7.5)" + fixed,
