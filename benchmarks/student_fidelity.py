@@ -52,8 +52,9 @@ def run(data: Path, models: Path, students: list[Path], split: str, count: int, 
     rows: dict[str, dict[str, float]] = {}
     for folder in students:
         student = load_student(folder)
+        scheduler = lcm_scheduler(student.original_steps)
         for steps, plan in sorted(student.step_table.items()):
-            scheduler, generator = lcm_scheduler(student.original_steps), torch.Generator().manual_seed(seed + 1)
+            generator = torch.Generator().manual_seed(seed + 1)
             at_teacher_guidance = StepPlan(plan.timesteps, GUIDANCE)
             latent = consistency_sample(student.denoiser, scheduler, noise, at_teacher_guidance, text, generator)
             distance = (latent - reference).square().mean().item()

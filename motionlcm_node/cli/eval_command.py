@@ -109,11 +109,15 @@ def run_eval(args: argparse.Namespace) -> int:
     vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
     generators, extra = {}, {}
 
-    def timing_prompts(row: str) -> list[str]:
-        # Sentences no caption (and no other row) uses, so every row's timing includes text encoding.
-        return [f"a person does motion number {k} for {row}" for k in range(args.timing_sentences)]
+    def add_row(name: str, pipeline: Callable[..., object], **settings: object) -> None:
+        """A generator row, timed at batch 1 unless ``--timing-sentences 0``."""
+        generators[name] = _batched(pipeline, **settings)
+        if args.timing_sentences:
+            # Sentences no caption (and no other row) uses, so every row's timing includes text encoding.
+            prompts = [f"a person does motion number {k} for {name}" for k in range(args.timing_sentences)]
+            seconds = time_per_sentence(pipeline, prompts, **settings)
+            extra[name] = {"s / sentence (batch 1, 196 frames)": f"{seconds:.3f}"}
 
-    timing_column = "s / sentence (batch 1, 196 frames)"
     if vae is not None and (args.models / "teacher").is_dir() and not args.no_teacher:
         bundle = load_teacher(args.models / "teacher")
         decoder = load_feature_decoder(args.models / "vae")  # ONNX Runtime when exported, as the student's
@@ -121,19 +125,13 @@ def run_eval(args: argparse.Namespace) -> int:
             vae[0], bundle.denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
         )
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
-        generators[name] = _batched(pipeline, num_steps=args.steps, guidance=args.guidance)
-        if args.timing_sentences:
-            seconds = time_per_sentence(pipeline, timing_prompts(name), num_steps=args.steps, guidance=args.guidance)
-            extra[name] = {timing_column: f"{seconds:.3f}"}
+        add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
         student = MotionLCMPipeline.from_models(args.models, text_encoder)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
-            generators[name] = _batched(student, num_steps=steps, guidance=plan.guidance)
-            if args.timing_sentences:
-                seconds = time_per_sentence(student, timing_prompts(name), num_steps=steps, guidance=plan.guidance)
-                extra[name] = {timing_column: f"{seconds:.3f}"}
+            add_row(name, student, num_steps=steps, guidance=plan.guidance)
     with torch.no_grad():
         rows = evaluate(
             args.data,
