@@ -16,7 +16,10 @@ networks of the CPU configs' sizes (``config/vae_cpu.json``, ``config/teacher_cp
 
 Every configuration uses the same VAE decoder backend (``--decoder-backend``; by default ONNX Runtime
 when ``models/vae`` holds a current ``decoder.onnx``, the same as ``motionlcm generate``), so only the
-text-to-latent part differs between rows.
+text-to-latent part differs between rows. The denoisers (student, teacher, reference) run on
+``--denoiser-backend`` (by default ONNX Runtime when exported, as ``motionlcm generate`` runs them);
+when that is ONNX Runtime, the 1-step student and the teacher are also timed with their PyTorch
+denoisers, and the teacher/student ratio is reported for each backend pair (same backend on both sides).
 
 Batch 1 latency is for one 196-frame sequence with text encoding included: every timed request
 uses a sentence the encoder has never seen, so its embedding cache cannot help; the cached-text
@@ -40,13 +43,16 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
+from diffusers import LCMScheduler
 
 from benchmarks.report import emit
+from motionlcm_node.export.denoiser_onnx import export_denoiser
 from motionlcm_node.export.vae_onnx import export_vae_decoder
 from motionlcm_node.machine import machine_description
-from motionlcm_node.model_store import FeatureNormalizer, load_teacher, save_normalizer
+from motionlcm_node.model_store import FeatureNormalizer, load_student, load_teacher, save_normalizer
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.onnx_denoiser import Denoiser, OnnxDenoiser, backend_of, load_denoiser_backend
 from motionlcm_node.onnx_runtime import onnx_runs_on
 from motionlcm_node.sampling.consistency import default_step_table, lcm_scheduler
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
@@ -99,6 +105,10 @@ class Settings:
         random_weights: random networks of the CPU configs' sizes even when a student is shipped.
         decoder_backend: VAE decoder for every configuration: "onnx", "torch" or "auto" (ONNX when the
             student's VAE has a current export; random-weight VAEs are then exported to a temporary folder).
+        denoiser_backend: the same choice for the denoisers (trained ones: their exports in the build
+            folder; random-weight ones are exported to a temporary folder).
+        compare_torch_denoisers: when the denoisers run on ONNX Runtime, also time the 1-step student
+            and the teacher on their PyTorch denoisers.
     """
 
     repeats: int = 20
@@ -111,6 +121,8 @@ class Settings:
     reference: bool = True
     random_weights: bool = False
     decoder_backend: str = "auto"
+    denoiser_backend: str = "auto"
+    compare_torch_denoisers: bool = True
 
 
 @dataclass
@@ -123,6 +135,7 @@ class Configuration:
     guidance: float
     timesteps: list[int] | None
     decoder_backend: str
+    denoiser_backend: str
     generate: Generate = field(repr=False)
 
     def info(self) -> dict[str, object]:
@@ -151,14 +164,46 @@ def _decoder_for(vae: MotionVAE, normalizer: FeatureNormalizer, backend: str, de
         return OnnxFeatureDecoder(Path(folder), device, torch.get_num_threads())  # the session holds the graph
 
 
+def _denoiser_on(net: LatentDenoiser, backend: str, device: str) -> Denoiser:
+    """An in-memory denoiser on ``backend`` (ONNX: exported to a temporary folder first)."""
+    if backend == "torch":
+        return net.to(device).eval()
+    with tempfile.TemporaryDirectory(prefix="motionlcm_latency_denoiser_") as folder:
+        save_weights(net, Path(folder) / "model.safetensors")
+        (Path(folder) / "config.json").write_text(json.dumps({"denoiser": net.config.to_dict()}))
+        report = export_denoiser(Path(folder), onnx_dir=Path(folder))
+        return OnnxDenoiser(report.onnx_path, net.config, device, torch.get_num_threads())  # the session holds it
+
+
+def _resolved(backend: str, device: str) -> str:
+    """What "auto" means for in-memory networks: ONNX when ONNX Runtime runs on ``device``, else torch."""
+    if backend != "auto":
+        return backend
+    return "onnx" if onnx_runs_on(device) else "torch"
+
+
 def _random_student(
-    vae: MotionVAE, net: LatentDenoiser, encoder: SentenceEncoder, device: str, decoder_backend: str
+    vae: MotionVAE,
+    net: LatentDenoiser,
+    encoder: SentenceEncoder,
+    device: str,
+    decoder_backend: str,
+    denoiser_backend: str,
 ) -> MotionLCMPipeline:
     identity = FeatureNormalizer(torch.zeros(263), torch.ones(263))
     decoder = _decoder_for(vae, identity, decoder_backend, device)
     return MotionLCMPipeline(
-        vae.to(device), net.to(device), encoder, identity, 1.0, lcm_scheduler(50), default_step_table(50),
-        decoder=decoder,
+        vae.to(device), _denoiser_on(net, denoiser_backend, device), encoder, identity, 1.0, lcm_scheduler(50),
+        default_step_table(50), decoder=decoder,
+    )  # fmt: skip
+
+
+def _with_denoiser(pipeline: MotionLCMPipeline, student: Denoiser) -> MotionLCMPipeline:
+    """The same pipeline (text encoder, VAE decoder, step table) around another student network."""
+    return MotionLCMPipeline(
+        pipeline.vae, student, pipeline.text_encoder, pipeline.normalizer, pipeline.latent_scale,
+        LCMScheduler.from_config(pipeline.scheduler.config), pipeline.step_table, pipeline.max_frames,
+        decoder=pipeline.decoder,
     )  # fmt: skip
 
 
@@ -174,48 +219,74 @@ def _student_rows(
             return pipeline(prompts, lengths, num_steps=count, generator=noise, stabilize_feet=stabilize_feet)
 
         name = f"{label}, {count} step{'s' * (count > 1)}" + (" + planted-foot fix" if stabilize_feet else "")
-        backend = pipeline.decoder.backend
-        rows.append(Configuration(name, weights, count, plan.guidance, list(plan.timesteps), backend, generate))
+        decoder, denoiser = pipeline.decoder.backend, backend_of(pipeline.student)
+        rows.append(Configuration(name, weights, count, plan.guidance, list(plan.timesteps), decoder, denoiser,
+                                  generate))  # fmt: skip
     return rows
+
+
+def _teacher_row(teacher: LatentDiffusionPipeline, label: str, weights: str, settings: Settings) -> Configuration:
+    steps, guidance = settings.teacher_steps, settings.teacher_guidance
+
+    def generate(prompts: list[str], lengths: list[int]) -> MotionOutput:
+        return teacher(prompts, lengths, steps, guidance, torch.Generator().manual_seed(0))
+
+    name = f"{label}, DDIM {steps} (w {guidance:g})"
+    return Configuration(name, weights, steps, guidance, None, teacher.decoder.backend, backend_of(teacher.denoiser),
+                         generate)  # fmt: skip
 
 
 def build_configurations(
     models: Path, encoder: SentenceEncoder, device: str, settings: Settings
 ) -> list[Configuration]:
-    """Student (1, 2, 4 steps), teacher and optionally the reference sizes, in that order."""
+    """The timed configurations, in report order.
+
+    Student (1, 2, 4 steps), teacher, the 1-step student with the foot fix, optionally the reference
+    sizes, then (denoisers on ONNX Runtime) the 1-step student and the teacher on PyTorch denoisers.
+    """
     threads = torch.get_num_threads()
+    denoiser_backend = settings.denoiser_backend
     if not settings.random_weights and (models / "student" / "model.safetensors").is_file():
-        student = MotionLCMPipeline.from_models(models, encoder, device, settings.decoder_backend, threads)
+        student = MotionLCMPipeline.from_models(models, encoder, device, settings.decoder_backend, threads,
+                                                denoiser_backend)  # fmt: skip
+        student_torch = load_student(models / "student").denoiser.to(device)
         student_weights = f"trained ({models / 'student'})"
         if (models / "teacher" / "model.safetensors").is_file():
-            teacher_net, teacher_weights = load_teacher(models / "teacher").denoiser, f"trained ({models / 'teacher'})"
+            teacher_torch = load_teacher(models / "teacher").denoiser
+            teacher_weights = f"trained ({models / 'teacher'})"
+            teacher_net = load_denoiser_backend(models / "teacher", teacher_torch.to(device), denoiser_backend,
+                                                device, threads)  # fmt: skip
         else:
-            teacher_net = LatentDenoiser(replace(student.student.config, guidance_embedding=False))
+            teacher_torch = LatentDenoiser(replace(student.student.config, guidance_embedding=False))
             teacher_weights = "random weights of the student's sizes (no teacher shipped), timing only"
+            teacher_net = _denoiser_on(teacher_torch, _resolved(denoiser_backend, device), device)
     else:
-        vae, teacher_net, student_net = _random_parts("vae_cpu.json", "teacher_cpu.json")
-        backend = settings.decoder_backend
-        if backend == "auto":
-            backend = "onnx" if onnx_runs_on(device) else "torch"
-        student = _random_student(vae, student_net, encoder, device, backend)
+        vae, teacher_torch, student_torch = _random_parts("vae_cpu.json", "teacher_cpu.json")
+        backend = _resolved(settings.decoder_backend, device)
+        student = _random_student(vae, student_torch, encoder, device, backend,
+                                  _resolved(denoiser_backend, device))  # fmt: skip
+        teacher_net = _denoiser_on(teacher_torch, _resolved(denoiser_backend, device), device)
         student_weights = teacher_weights = "random weights, CPU config sizes, timing only"
-    teacher = LatentDiffusionPipeline(student.vae, teacher_net.to(device), encoder, student.normalizer,
-                                      student.latent_scale, ddim_scheduler(), decoder=student.decoder)  # fmt: skip
-    steps, guidance = settings.teacher_steps, settings.teacher_guidance
 
-    def teacher_generate(prompts: list[str], lengths: list[int]) -> MotionOutput:
-        return teacher(prompts, lengths, steps, guidance, torch.Generator().manual_seed(0))
+    def teacher_on(net: Denoiser) -> LatentDiffusionPipeline:
+        return LatentDiffusionPipeline(student.vae, net, encoder, student.normalizer, student.latent_scale,
+                                       ddim_scheduler(), decoder=student.decoder)  # fmt: skip
 
     rows = _student_rows(student, "student", student_weights, (1, 2, 4))
-    rows.append(Configuration(f"teacher, DDIM {steps} (w {guidance:g})", teacher_weights, steps, guidance, None,
-                              teacher.decoder.backend, teacher_generate))  # fmt: skip
+    rows.append(_teacher_row(teacher_on(teacher_net), "teacher", teacher_weights, settings))
     # `motionlcm generate`'s default adds the planted-foot root correction (timed in the joints stage).
     rows += _student_rows(student, "student", student_weights, (1,), stabilize_feet=True)
     if settings.reference:
-        vae, _, student_net = _random_parts("vae_reference.json", "teacher_reference.json")
-        reference = _random_student(vae, student_net, encoder, device, student.decoder.backend)
+        vae, _, reference_net = _random_parts("vae_reference.json", "teacher_reference.json")
+        reference = _random_student(vae, reference_net, encoder, device, student.decoder.backend,
+                                    backend_of(student.student))  # fmt: skip
         note = "random weights, timing only (V2's text model is sentence-t5-large; MiniLM here)"
         rows += _student_rows(reference, "reference (MotionLCM-V2 sizes)", note, (1,))
+    if settings.compare_torch_denoisers and backend_of(student.student) != "torch":
+        torch_student = _with_denoiser(student, student_torch.to(device).eval())
+        rows += _student_rows(torch_student, "student (torch denoiser)", student_weights, (1,))
+        rows.append(_teacher_row(teacher_on(teacher_torch.to(device).eval()), "teacher (torch denoiser)",
+                                 teacher_weights, settings))  # fmt: skip
     return rows
 
 
@@ -337,8 +408,18 @@ def run(
     base = rows[0]
     for row in rows:
         row["end_to_end_vs_student_1_step"] = row["end_to_end_ms"] / base["end_to_end_ms"]
-    teacher = next(row for row in rows if row["label"].startswith("teacher"))
-    speedup = teacher["end_to_end_ms"] / base["end_to_end_ms"]
+    speedups = teacher_over_student(rows)
+    main_pair = f"{base['denoiser_backend']} denoisers"
+    targets = {
+        "student_1_step_end_to_end_ms": {
+            "target": f"<= {TARGET_MS:g}", "value": base["end_to_end_ms"], "met": base["end_to_end_ms"] <= TARGET_MS,
+            "denoiser_backend": base["denoiser_backend"],
+        },
+    }  # fmt: skip
+    for pair, speedup in speedups.items():
+        key = "teacher_over_student_1_step" + ("" if pair == main_pair else f"_{pair.replace(' ', '_')}")
+        targets[key] = {"target": f">= {TARGET_SPEEDUP:g}x", "value": speedup, "met": speedup >= TARGET_SPEEDUP,
+                        "denoiser_backend": pair.split()[0]}  # fmt: skip
     return {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": machine_description(),
@@ -347,20 +428,30 @@ def run(
         "torch_threads": torch.get_num_threads(),
         "text_encoder": type(encoder).__name__,
         "vae_decoder": sorted({row["decoder_backend"] for row in rows}),
+        "denoisers": sorted({row["denoiser_backend"] for row in rows}),
         "mode": "random weights" if "random" in base["weights"] else "trained weights",
         "settings": asdict(settings),
         "rows": rows,
-        "teacher_over_student_1_step_end_to_end": speedup,
+        "teacher_over_student_1_step_end_to_end": speedups[main_pair],
+        "teacher_over_student_1_step_by_denoiser_backend": speedups,
         "vae_decoder_batch1": decoder_comparison,
-        "targets": {
-            "student_1_step_end_to_end_ms": {
-                "target": f"<= {TARGET_MS:g}", "value": base["end_to_end_ms"], "met": base["end_to_end_ms"] <= TARGET_MS
-            },
-            "teacher_over_student_1_step": {
-                "target": f">= {TARGET_SPEEDUP:g}x", "value": speedup, "met": speedup >= TARGET_SPEEDUP
-            },
-        },
-    }  # fmt: skip
+        "targets": targets,
+    }
+
+
+def teacher_over_student(rows: Sequence[dict[str, object]]) -> dict[str, float]:
+    """Teacher / 1-step student end-to-end time for each denoiser backend both were timed on.
+
+    Only the plain rows count (not the foot-fix or reference rows); keys are "<backend> denoisers".
+    """
+    student, teacher = {}, {}
+    for row in rows:
+        label, backend = str(row["label"]), str(row["denoiser_backend"])
+        if label.startswith("teacher"):
+            teacher.setdefault(backend, row["end_to_end_ms"])
+        elif label.startswith("student") and label.endswith(", 1 step"):
+            student.setdefault(backend, row["end_to_end_ms"])
+    return {f"{backend} denoisers": teacher[backend] / student[backend] for backend in teacher if backend in student}
 
 
 def print_report(report: dict[str, object]) -> None:
@@ -369,20 +460,22 @@ def print_report(report: dict[str, object]) -> None:
     header = [
         "configuration",
         "weights",
+        "denoiser",
         *(f"{stage} ms" for stage in STAGES),
         "end-to-end ms (new text)",
         "end-to-end ms (cached text)",
         *(f"seq/s @ batch {b}" for b in batches),
         "x 1-step student",
     ]
-    table = [[row["label"], row["weights"], *(f"{row[f'{stage}_ms']:.1f}" for stage in STAGES),
+    table = [[row["label"], row["weights"], row["denoiser_backend"], *(f"{row[f'{stage}_ms']:.1f}" for stage in STAGES),
               f"{row['end_to_end_ms']:.1f}", f"{row['end_to_end_cached_text_ms']:.1f}",
               *(f"{row['sequences_per_second'][b]:.1f}" for b in batches),
               f"{row['end_to_end_vs_student_1_step']:.1f}"] for row in report["rows"]]  # fmt: skip
     emit(report, header, table)
     load, settings = report["load_average_1min"], report["settings"]
     print(f"Device {report['device']}, torch threads {report['torch_threads']}, text encoder "
-          f"{report['text_encoder']}, VAE decoder {'/'.join(report['vae_decoder'])}, {settings['frames']} frames per "
+          f"{report['text_encoder']}, VAE decoder {'/'.join(report['vae_decoder'])}, denoisers "
+          f"{'/'.join(report['denoisers'])}, {settings['frames']} frames per "
           f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
           f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
     comparison = report["vae_decoder_batch1"]
@@ -394,7 +487,8 @@ def print_report(report: dict[str, object]) -> None:
               "the fixed-shape session).")  # fmt: skip
     for name, target in report["targets"].items():
         verdict = "met" if target["met"] else "NOT met"
-        print(f"Target {name}: {target['target']}; measured {target['value']:.1f} -> {verdict}")
+        print(f"Target {name}: {target['target']}; measured {target['value']:.1f} ({target['denoiser_backend']} "
+              f"denoisers) -> {verdict}")  # fmt: skip
 
 
 def main() -> None:
@@ -411,6 +505,10 @@ def main() -> None:
     parser.add_argument("--decoder-backend", choices=("auto", "onnx", "torch"), default="auto",
                         help="VAE decoder for every configuration (auto: ONNX Runtime when the VAE has a current "
                         "export)")  # fmt: skip
+    parser.add_argument("--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
+                        help="student, teacher and reference denoisers (auto: ONNX Runtime when exported)")  # fmt: skip
+    parser.add_argument("--no-torch-comparison", action="store_true",
+                        help="with ONNX Runtime denoisers, do not also time the PyTorch ones")  # fmt: skip
     parser.add_argument("--random-weights", action="store_true", help="random networks of the CPU configs' sizes")
     parser.add_argument("--no-reference", action="store_true", help="skip the MotionLCM-V2-size configuration")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
@@ -422,7 +520,8 @@ def main() -> None:
               file=sys.stderr)  # fmt: skip
     settings = Settings(args.repeats, args.warmup, tuple(args.batch_sizes), args.throughput_repeats,
                         reference=not args.no_reference, random_weights=args.random_weights,
-                        decoder_backend=args.decoder_backend)  # fmt: skip
+                        decoder_backend=args.decoder_backend, denoiser_backend=args.denoiser_backend,
+                        compare_torch_denoisers=not args.no_torch_comparison)  # fmt: skip
     report = run(args.models, settings, threads=args.threads, device=args.device, text_backend=args.text_backend)
     print_report(report)
     if args.json is not None:

@@ -80,11 +80,17 @@ class TeacherBundle:
     vae_dir: str
 
 
+def load_denoiser(directory: Path) -> LatentDenoiser:
+    """The denoiser network of a teacher or student folder (eval mode), without the rest of its config."""
+    denoiser = LatentDenoiser(DenoiserConfig.from_dict(_read_config(directory)["denoiser"]))
+    load_weights(denoiser, directory / "model.safetensors")
+    return denoiser.eval()
+
+
 def load_teacher(directory: Path) -> TeacherBundle:
     """The latent diffusion teacher in ``directory`` (eval mode)."""
     config = _read_config(directory)
-    denoiser = LatentDenoiser(DenoiserConfig.from_dict(config["denoiser"]))
-    load_weights(denoiser, directory / "model.safetensors")
+    denoiser = load_denoiser(directory)
     return TeacherBundle(
         denoiser.eval(), float(config["latent_scale"]), str(config["text_model"]), str(config["vae_dir"])
     )
@@ -104,10 +110,9 @@ class StudentBundle:
 def load_student(directory: Path) -> StudentBundle:
     """The MotionLCM student in ``directory`` (eval mode) with its validated step table."""
     config = _read_config(directory)
-    denoiser = LatentDenoiser(DenoiserConfig.from_dict(config["denoiser"]))
+    denoiser = load_denoiser(directory)
     if not denoiser.config.guidance_embedding:
         raise MotionLCMError(f"{directory}: not a consistency student (no guidance embedding)")
-    load_weights(denoiser, directory / "model.safetensors")
     original_steps = int(config["original_steps"])
     table = step_table_from_dict(config["step_table"])
     validate_step_table(table, original_steps)

@@ -36,4 +36,8 @@ fi
 # ONNX Runtime VAE decoder: shipped in models/vae; re-exported only when the VAE weights changed.
 .venv/bin/motionlcm export vae-decoder --vae models/vae --if-stale \
   || echo "setup: could not export the ONNX VAE decoder; the torch decoder will be used" >&2
+# ONNX Runtime denoisers of the shipped student and teacher (build/onnx/, git-ignored; ~10 s each, skipped
+# when current). Optional: without them the torch denoisers are used.
+.venv/bin/motionlcm export denoiser --model models/student --model models/teacher --if-stale \
+  || echo "setup: could not export the ONNX denoisers; the torch denoisers will be used" >&2
 echo "setup: ready (.venv/bin/motionlcm --help)"

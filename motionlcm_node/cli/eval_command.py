@@ -87,6 +87,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence
     from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae
+    from motionlcm_node.onnx_denoiser import load_denoiser_backend
     from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
@@ -107,7 +108,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if text_encoder.model_id != evaluator.text_model:
         raise MotionLCMError(f"evaluator was trained with {evaluator.text_model}, not {text_encoder.model_id}")
     vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
-    generators, extra = {}, {}
+    generators, extra, backends = {}, {}, {}
 
     def add_row(name: str, pipeline: Callable[..., object], **settings: object) -> None:
         """A generator row, timed at batch 1 unless ``--timing-sentences 0``."""
@@ -120,11 +121,14 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if vae is not None and (args.models / "teacher").is_dir() and not args.no_teacher:
         bundle = load_teacher(args.models / "teacher")
-        decoder = load_feature_decoder(args.models / "vae")  # ONNX Runtime when exported, as the student's
+        # ONNX Runtime decoder and denoiser when exported, as the student's
+        decoder = load_feature_decoder(args.models / "vae")
+        denoiser = load_denoiser_backend(args.models / "teacher", bundle.denoiser)
         pipeline = LatentDiffusionPipeline(
-            vae[0], bundle.denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
+            vae[0], denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
         )
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
+        backends[name] = {"denoiser": type(denoiser).__name__, "vae_decoder": type(decoder).__name__}
         add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
         student = MotionLCMPipeline.from_models(args.models, text_encoder)
@@ -132,6 +136,7 @@ def run_eval(args: argparse.Namespace) -> int:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
             add_row(name, student, num_steps=steps, guidance=plan.guidance)
+            backends[name] = {"denoiser": type(student.student).__name__, "vae_decoder": type(student.decoder).__name__}
     with torch.no_grad():
         rows = evaluate(
             args.data,
@@ -154,5 +159,6 @@ def run_eval(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(table + "\n")
         summary = {row.name: row.summary() for row in rows}
-        args.out.with_suffix(".json").write_text(json.dumps({"rows": summary, "extra": extra}, indent=2) + "\n")
+        report = {"rows": summary, "extra": extra, "backends": backends}
+        args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     return 0

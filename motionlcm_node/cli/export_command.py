@@ -1,4 +1,4 @@
-"""``motionlcm export``: deployment formats of the models (ONNX text encoder and VAE decoder)."""
+"""``motionlcm export``: deployment formats of the models (ONNX text encoder, VAE decoder and denoisers)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``export`` command and its ``text-encoder`` and ``vae-decoder`` subcommands."""
+    """Add the ``export`` command and its ``text-encoder``, ``vae-decoder`` and ``denoiser`` subcommands."""
     export = subparsers.add_parser("export", help="export models to deployment formats (ONNX)")
     commands = export.add_subparsers(dest="export_command", required=True, metavar="SUBCOMMAND")
     text = commands.add_parser(
@@ -43,6 +43,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--if-stale", action="store_true", help="do nothing when the folder already holds a current export"
     )
     decoder.set_defaults(handler=run_export_vae_decoder)
+    denoiser = commands.add_parser(
+        "denoiser",
+        help="export a teacher or student denoiser to ONNX Runtime (build/onnx) and check it against torch",
+        description=(
+            "Export the latent denoiser of a teacher or student folder to build/onnx/denoiser-<digest>.onnx (dynamic "
+            "batch axis; the digest is the SHA-256 of the weights and config), check it against torch (max abs "
+            "error <= 1e-4 on the predicted noise) and write a JSON beside it."
+        ),
+    )
+    denoiser.add_argument(
+        "--model", type=Path, action="append", required=True,
+        help="teacher or student folder (repeat for several, e.g. models/student and models/teacher)",
+    )  # fmt: skip
+    denoiser.add_argument("--if-stale", action="store_true", help="do nothing for models that have a current export")
+    denoiser.set_defaults(handler=run_export_denoiser)
 
 
 def run_export_text_encoder(args: argparse.Namespace) -> int:
@@ -78,4 +93,21 @@ def run_export_vae_decoder(args: argparse.Namespace) -> int:
     size_mb = report.onnx_path.stat().st_size / 2**20
     error = report.max_abs_error
     print(f"{report.onnx_path} ({size_mb:.1f} MiB; max abs error to torch {error:.1e}; {report.seconds:.1f} s)")
+    return 0
+
+
+def run_export_denoiser(args: argparse.Namespace) -> int:
+    """Export each ``--model`` (unless current with ``--if-stale``), check, and print where the files went."""
+    from motionlcm_node.export.denoiser_onnx import export_denoiser
+    from motionlcm_node.onnx_denoiser import denoiser_export_is_current, denoiser_onnx_path
+
+    for model_dir in args.model:
+        if args.if_stale and denoiser_export_is_current(model_dir):
+            print(f"{denoiser_onnx_path(model_dir)} ({model_dir}) is current")
+            continue
+        report = export_denoiser(model_dir)
+        size_mb = report.onnx_path.stat().st_size / 2**20
+        error = report.max_abs_error
+        print(f"{report.onnx_path} ({model_dir}, {size_mb:.1f} MiB; max abs error to torch {error:.1e}; "
+              f"{report.seconds:.1f} s)")  # fmt: skip
     return 0

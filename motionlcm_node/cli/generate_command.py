@@ -88,6 +88,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(auto: ONNX if current)",
     )  # fmt: skip
     parser.add_argument(
+        "--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
+        help="student network: ONNX Runtime export in build/onnx (`motionlcm export denoiser`) or torch "
+        "(auto: ONNX if current)",
+    )  # fmt: skip
+    parser.add_argument(
         "--stabilize-feet", action=argparse.BooleanOptionalAction, default=True,
         help="move the root so that the feet the model labels planted do not slide (sampling/foot_contacts.py; "
         "the pose is unchanged; default: on)",
@@ -178,7 +183,7 @@ def resolve_device(name: str) -> str:
 
 
 def load_pipeline(
-    models: Path, device: str, text_backend: str = "auto", decoder_backend: str = "auto"
+    models: Path, device: str, text_backend: str = "auto", decoder_backend: str = "auto", denoiser_backend: str = "auto"
 ) -> MotionLCMPipeline:
     """The student pipeline of ``models`` on ``device`` (text encoder included).
 
@@ -187,6 +192,7 @@ def load_pipeline(
         device: torch device.
         text_backend: "auto" (the ONNX Runtime export when present, else torch), "onnx" or "torch".
         decoder_backend: the same choice for the VAE decoder (its export sits beside the VAE).
+        denoiser_backend: the same choice for the student network (its export is in the build folder).
 
     Raises:
         MotionLCMError: missing student or VAE, or a text-model mismatch.
@@ -202,7 +208,7 @@ def load_pipeline(
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
     threads = torch.get_num_threads()
     encoder = load_text_encoder(text_backend, device=device, threads=threads)
-    return MotionLCMPipeline.from_models(models, encoder, device, decoder_backend, threads)
+    return MotionLCMPipeline.from_models(models, encoder, device, decoder_backend, threads, denoiser_backend)
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -252,7 +258,7 @@ def run_generate(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     start = time.perf_counter()
-    pipeline = load_pipeline(args.models, device, args.text_backend, args.decoder_backend)
+    pipeline = load_pipeline(args.models, device, args.text_backend, args.decoder_backend, args.denoiser_backend)
     load_seconds = time.perf_counter() - start
     try:
         plan = pipeline.plan(args.steps, args.guidance)
@@ -296,6 +302,7 @@ def run_generate(args: argparse.Namespace) -> int:
         "torch_threads": torch.get_num_threads(),
         "text_encoder": type(pipeline.text_encoder).__name__,
         "vae_decoder": type(pipeline.decoder).__name__,
+        "denoiser": type(pipeline.student).__name__,
         "machine": machine_description(),
         "fps": FPS,
         "steps": args.steps,

@@ -82,6 +82,11 @@ class LatentDenoiser(nn.Module):
         self.transformer = SkipTransformer(c.width, c.heads, c.ff_width, c.num_layers, c.dropout)
         self.latent_output = nn.Linear(c.width, c.latent_dim)
 
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are (the ONNX Runtime backend, ``OnnxDenoiser``, has the same attribute)."""
+        return self.latent_output.weight.device
+
     def condition_tokens(
         self, timesteps: torch.Tensor, text: torch.Tensor, guidance: torch.Tensor | None = None
     ) -> torch.Tensor:

@@ -19,8 +19,8 @@ from diffusers import LCMScheduler
 from motionlcm_node.data.dataset import FPS
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer
-from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.onnx_denoiser import Denoiser
 from motionlcm_node.sampling.consistency import StepPlan, lcm_scheduler
 from motionlcm_node.sampling.pipeline import (
     MotionOutput,
@@ -37,7 +37,7 @@ from motionlcm_node.vae_decoding import (
 
 
 def consistency_sample(
-    student: LatentDenoiser,
+    student: Denoiser,
     scheduler: LCMScheduler,
     latent: torch.Tensor,
     plan: StepPlan,
@@ -103,7 +103,7 @@ class MotionLCMPipeline:
     def __init__(
         self,
         vae: MotionVAE,
-        student: LatentDenoiser,
+        student: Denoiser,
         text_encoder: SentenceEncoder,
         normalizer: FeatureNormalizer,
         latent_scale: float,
@@ -127,6 +127,7 @@ class MotionLCMPipeline:
         device: str | torch.device = "cpu",
         decoder_backend: str = "auto",
         threads: int = 2,
+        denoiser_backend: str = "auto",
     ) -> MotionLCMPipeline:
         """The shipped student: ``models_dir/student`` with ``models_dir/vae``, on ``device``.
 
@@ -137,9 +138,13 @@ class MotionLCMPipeline:
             device: torch device for the networks.
             decoder_backend: VAE decoder on "onnx" (the export beside the VAE; an error when it is
                 missing or stale), "torch", or "auto" (ONNX when a current export exists).
-            threads: ONNX Runtime intra-op threads of the decoder (and of the default text encoder).
+            threads: ONNX Runtime intra-op threads of the decoder, the denoiser (large batches) and the
+                default text encoder.
+            denoiser_backend: the student on "onnx" (its export in the build folder, ``motionlcm export
+                denoiser``; an error when missing), "torch", or "auto" (ONNX when exported).
         """
         from motionlcm_node.model_store import load_student, load_vae
+        from motionlcm_node.onnx_denoiser import load_denoiser_backend
         from motionlcm_node.onnx_text_encoder import load_text_encoder
 
         for part in ("student", "vae"):
@@ -158,8 +163,11 @@ class MotionLCMPipeline:
         decoder: FeatureDecoder = (
             onnx_decoder if onnx_decoder is not None else TorchFeatureDecoder(vae.eval(), normalizer)
         )
+        student = load_denoiser_backend(
+            models_dir / "student", bundle.denoiser.to(device), denoiser_backend, str(device), threads
+        )
         return cls(
-            vae, bundle.denoiser.to(device), encoder, normalizer, bundle.latent_scale,
+            vae, student, encoder, normalizer, bundle.latent_scale,
             lcm_scheduler(bundle.original_steps), bundle.step_table, decoder=decoder,
         )  # fmt: skip
 
@@ -206,7 +214,7 @@ class MotionLCMPipeline:
         plan = self.plan(num_steps, guidance)
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        device = next(self.student.parameters()).device
+        device = self.student.device
         text = self.text_encoder.encode(list(prompts)).to(device)
         timings["text"] = time.perf_counter() - start
 

@@ -17,8 +17,8 @@ from diffusers import DDIMScheduler
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer
-from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.onnx_denoiser import Denoiser
 from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.vae_decoding import FeatureDecoder, TorchFeatureDecoder
@@ -49,11 +49,11 @@ class MotionOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def initial_noise(denoiser: LatentDenoiser, batch: int, generator: torch.Generator | None) -> torch.Tensor:
+def initial_noise(denoiser: Denoiser, batch: int, generator: torch.Generator | None) -> torch.Tensor:
     """[B, L, D] unit Gaussian latents on the denoiser's device, drawn on the CPU (same seed, same noise)."""
     config = denoiser.config
     noise = torch.randn(batch, config.latent_tokens, config.latent_dim, generator=generator)
-    return noise.to(next(denoiser.parameters()).device)
+    return noise.to(denoiser.device)
 
 
 def check_request(prompts: Sequence[str], lengths: Sequence[int]) -> None:
@@ -100,7 +100,7 @@ def decode_motion(
 
 
 def guided_noise(
-    denoiser: LatentDenoiser,
+    denoiser: Denoiser,
     latent: torch.Tensor,
     timesteps: torch.Tensor,
     text: torch.Tensor,
@@ -127,7 +127,7 @@ def guided_noise(
 
 
 def guided_ddim(
-    denoiser: LatentDenoiser,
+    denoiser: Denoiser,
     scheduler: DDIMScheduler,
     latent: torch.Tensor,
     timesteps: torch.Tensor,
@@ -171,7 +171,7 @@ class LatentDiffusionPipeline:
     def __init__(
         self,
         vae: MotionVAE,
-        denoiser: LatentDenoiser,
+        denoiser: Denoiser,
         text_encoder: SentenceEncoder,
         normalizer: FeatureNormalizer,
         latent_scale: float,
@@ -209,7 +209,7 @@ class LatentDiffusionPipeline:
         check_request(prompts, lengths)
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        device = next(self.denoiser.parameters()).device
+        device = self.denoiser.device
         text = self.text_encoder.encode(list(prompts)).to(device)
         unconditional = self.text_encoder.encode([UNCONDITIONAL_TEXT]).to(device).expand_as(text)
         timings["text"] = time.perf_counter() - start

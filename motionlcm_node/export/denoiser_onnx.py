@@ -1,0 +1,143 @@
+"""Export a latent denoiser (teacher or consistency student) to ONNX and check it against PyTorch.
+
+The graph maps ``latent`` [B, L, D] float32 (scaled diffusion latents), ``timesteps`` [B] int64,
+``text`` [B, text_dim] float32 and, for a student, ``guidance`` [B] float32 to ``noise`` [B, L, D];
+the batch axis is dynamic. It is written to ``onnx_denoiser.denoiser_onnx_path`` (named by the
+SHA-256 of the weights and config) with a JSON file beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.export.text_onnx import quiet_loggers
+from motionlcm_node.model_store import load_denoiser
+from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.onnx_denoiser import (
+    DENOISER_FORMAT,
+    DENOISER_INPUTS,
+    DENOISER_OUTPUT,
+    OnnxDenoiser,
+    denoiser_metadata_path,
+    denoiser_onnx_path,
+    denoiser_source_digest,
+)
+
+OPSET = 18
+MAX_ABS_ERROR = 1e-4  # predicted noise is unit scale
+VERIFY_BATCHES = (1, 2, 5)
+FORWARD_ARGUMENTS = ("latent", "timesteps", "text", "guidance")  # LatentDenoiser.forward's names
+
+
+@dataclass(frozen=True)
+class DenoiserExportReport:
+    """Outcome of ``export_denoiser``.
+
+    Attributes:
+        onnx_path: the exported model.
+        max_abs_error: largest difference to the torch noise over the check inputs.
+        seconds: wall time of export and check.
+    """
+
+    onnx_path: Path
+    max_abs_error: float
+    seconds: float
+
+
+def _example_inputs(denoiser: LatentDenoiser, batch: int, generator: torch.Generator) -> list[torch.Tensor]:
+    c = denoiser.config
+    inputs = [
+        torch.randn(batch, c.latent_tokens, c.latent_dim, generator=generator),
+        torch.randint(0, 1000, (batch,), generator=generator),
+        torch.nn.functional.normalize(torch.randn(batch, c.text_dim, generator=generator), dim=-1),
+    ]
+    if c.guidance_embedding:
+        inputs.append(5.0 + 10.0 * torch.rand(batch, generator=generator))
+    return inputs
+
+
+def verify_denoiser_export(onnx_path: Path, denoiser: LatentDenoiser, max_abs_error: float = MAX_ABS_ERROR) -> float:
+    """Compare the export at ``onnx_path`` with ``denoiser`` on fixed random inputs.
+
+    Returns:
+        The largest absolute difference found.
+
+    Raises:
+        MotionLCMError: a difference above ``max_abs_error`` or a shape mismatch.
+    """
+    candidate = OnnxDenoiser(onnx_path, denoiser.config, threads=1)
+    generator = torch.Generator().manual_seed(0)
+    worst = 0.0
+    for batch in VERIFY_BATCHES:
+        inputs = _example_inputs(denoiser, batch, generator)
+        with torch.no_grad():
+            expected = denoiser(*inputs)
+        found = candidate(*inputs)
+        if expected.shape != found.shape:
+            raise MotionLCMError(f"ONNX denoiser: shape {list(found.shape)} != torch {list(expected.shape)}")
+        worst = max(worst, float((expected - found).abs().max()))
+    if not worst <= max_abs_error:
+        raise MotionLCMError(f"ONNX denoiser {onnx_path}: max abs error {worst:.2e} > {max_abs_error:.0e}")
+    return worst
+
+
+def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = OPSET) -> DenoiserExportReport:
+    """Export the denoiser in ``model_dir`` (a teacher or student folder) and verify it.
+
+    Args:
+        model_dir: folder with ``model.safetensors`` and ``config.json`` (a ``denoiser`` section).
+        onnx_dir: where the export goes (default: the build folder).
+        opset: ONNX opset.
+
+    Raises:
+        MotionLCMError: not a denoiser folder, export failure, or the check fails (files are removed).
+    """
+    start = time.perf_counter()
+    denoiser = load_denoiser(model_dir)
+    names = list(DENOISER_INPUTS if denoiser.config.guidance_embedding else DENOISER_INPUTS[:3])
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    onnx_path = denoiser_onnx_path(model_dir, onnx_dir)
+    meta_path = denoiser_metadata_path(onnx_path)
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    meta_path.unlink(missing_ok=True)
+    with warnings.catch_warnings(), torch.no_grad(), quiet_loggers("torch.onnx", "onnxscript", "onnx_ir"):
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(
+                denoiser,
+                tuple(_example_inputs(denoiser, 2, torch.Generator().manual_seed(0))),
+                str(onnx_path),
+                input_names=names,
+                output_names=[DENOISER_OUTPUT],
+                dynamic_shapes={name: {0: batch} for name in FORWARD_ARGUMENTS[: len(names)]},
+                opset_version=opset,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
+        except Exception as error:  # the exporter raises many types; report them as one
+            onnx_path.unlink(missing_ok=True)
+            raise MotionLCMError(f"ONNX export of the denoiser in {model_dir} failed: {error}") from error
+    try:
+        worst = verify_denoiser_export(onnx_path, denoiser)
+    except MotionLCMError:
+        onnx_path.unlink(missing_ok=True)
+        raise
+    meta = {
+        "format": DENOISER_FORMAT,
+        "source": str(model_dir),
+        "source_sha256": denoiser_source_digest(model_dir),
+        "denoiser": denoiser.config.to_dict(),
+        "opset": opset,
+        "torch": torch.__version__,
+        "max_abs_error": worst,
+    }
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # written last: the export counts once it exists
+    return DenoiserExportReport(onnx_path, worst, time.perf_counter() - start)
