@@ -434,13 +434,15 @@ def run(
         "rows": rows,
         "teacher_over_student_1_step_end_to_end": speedups[main_pair],
         "teacher_over_student_1_step_by_denoiser_backend": speedups,
+        # What distillation itself removes: the denoising stage alone (text, decoding and joints excluded).
+        "teacher_over_student_1_step_denoise_stage": teacher_over_student(rows, "denoise_ms"),
         "vae_decoder_batch1": decoder_comparison,
         "targets": targets,
     }
 
 
-def teacher_over_student(rows: Sequence[dict[str, object]]) -> dict[str, float]:
-    """Teacher / 1-step student end-to-end time for each denoiser backend both were timed on.
+def teacher_over_student(rows: Sequence[dict[str, object]], key: str = "end_to_end_ms") -> dict[str, float]:
+    """Teacher / 1-step student time (``key``: a row's time field) for each denoiser backend both ran on.
 
     Only the plain rows count (not the foot-fix or reference rows); keys are "<backend> denoisers".
     """
@@ -448,9 +450,9 @@ def teacher_over_student(rows: Sequence[dict[str, object]]) -> dict[str, float]:
     for row in rows:
         label, backend = str(row["label"]), str(row["denoiser_backend"])
         if label.startswith("teacher"):
-            teacher.setdefault(backend, row["end_to_end_ms"])
+            teacher.setdefault(backend, row[key])
         elif label.startswith("student") and label.endswith(", 1 step"):
-            student.setdefault(backend, row["end_to_end_ms"])
+            student.setdefault(backend, row[key])
     return {f"{backend} denoisers": teacher[backend] / student[backend] for backend in teacher if backend in student}
 
 
@@ -478,6 +480,9 @@ def print_report(report: dict[str, object]) -> None:
           f"{'/'.join(report['denoisers'])}, {settings['frames']} frames per "
           f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
           f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
+    ratios = report["teacher_over_student_1_step_denoise_stage"].items()
+    stage = ", ".join(f"{value:.0f}x ({pair})" for pair, value in ratios)
+    print(f"Denoising stage alone, teacher over 1-step student: {stage}.")
     comparison = report["vae_decoder_batch1"]
     if comparison is not None:
         print(f"VAE decoder alone, batch 1, {settings['frames']} frames, interleaved: torch "

@@ -37,6 +37,10 @@ def test_eval_writes_a_table_with_every_row_and_metric(prepared_fixture_dataset:
     assert set(summary["rows"]["MotionLCM (4 steps, w = 7.5)"]) >= {"FID", "R@2", "Foot skating", "Jitter (m/s^3)"}
     real = summary["rows"]["Real data"]
     assert 0.0 <= real["R@1"][0] <= real["R@2"][0] <= 1.0
+    # No denoiser exports for the tiny models: "auto" runs both on torch, and the report says so.
+    backends = summary["backends"]
+    assert backends["Teacher (DDIM 2, w = 7.5)"] == {"denoiser": "LatentDenoiser", "vae_decoder": "TorchFeatureDecoder"}
+    assert backends["MotionLCM (1 step, w = 7.5)"]["denoiser"] == "LatentDenoiser"
 
 
 def test_eval_with_chosen_rows_and_split(prepared_fixture_dataset: Path, tmp_path: Path, capsys) -> None:
@@ -58,6 +62,8 @@ def test_eval_with_chosen_rows_and_split(prepared_fixture_dataset: Path, tmp_pat
     assert "--pool-size must be at least 2" in capsys.readouterr().err
     assert main([*args, "--timing-sentences", "-1"]) == 2
     assert "--timing-sentences must be 0" in capsys.readouterr().err
+    assert main([*args, "--denoiser-backend", "onnx"]) == 2  # asked for, but never exported: a clear error
+    assert "run `motionlcm export denoiser --model" in capsys.readouterr().err
 
 
 def test_eval_without_an_evaluator_is_a_clear_error(tmp_path: Path, capsys) -> None:

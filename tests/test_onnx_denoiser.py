@@ -175,6 +175,7 @@ def test_latency_benchmark_times_both_denoiser_backends(
     assert set(report["targets"]) == {"student_1_step_end_to_end_ms", "teacher_over_student_1_step",
                                       "teacher_over_student_1_step_torch_denoisers"}  # fmt: skip
     assert report["denoisers"] == ["onnx", "torch"]
+    assert set(report["teacher_over_student_1_step_denoise_stage"]) == {"onnx denoisers", "torch denoisers"}
     torch_only = run(root, Settings(**{**settings.__dict__, "denoiser_backend": "torch"}), threads=1, device="cpu",
                      encoder=encoder)  # fmt: skip
     assert torch_only["denoisers"] == ["torch"] and len(torch_only["rows"]) == 5

@@ -47,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--student-guidance", type=float, default=None, help="student guidance scale (default: its step table's)"
     )
+    evaluate.add_argument(
+        "--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
+        help="teacher and student networks: ONNX Runtime exports in build/onnx (`motionlcm export denoiser`) or "
+        "torch (auto: ONNX if current)",
+    )  # fmt: skip
     evaluate.add_argument("--no-teacher", action="store_true", help="leave the teacher row out")
     evaluate.add_argument("--no-student", action="store_true", help="leave the MotionLCM rows out")
     evaluate.add_argument(
@@ -123,7 +128,7 @@ def run_eval(args: argparse.Namespace) -> int:
         bundle = load_teacher(args.models / "teacher")
         # ONNX Runtime decoder and denoiser when exported, as the student's
         decoder = load_feature_decoder(args.models / "vae")
-        denoiser = load_denoiser_backend(args.models / "teacher", bundle.denoiser)
+        denoiser = load_denoiser_backend(args.models / "teacher", bundle.denoiser, args.denoiser_backend)
         pipeline = LatentDiffusionPipeline(
             vae[0], denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
         )
@@ -131,7 +136,7 @@ def run_eval(args: argparse.Namespace) -> int:
         backends[name] = {"denoiser": type(denoiser).__name__, "vae_decoder": type(decoder).__name__}
         add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
-        student = MotionLCMPipeline.from_models(args.models, text_encoder)
+        student = MotionLCMPipeline.from_models(args.models, text_encoder, denoiser_backend=args.denoiser_backend)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
