@@ -14,7 +14,6 @@ weights have a new digest, so a stale export is never picked up.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,13 @@ import torch
 
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
-from motionlcm_node.onnx_runtime import onnx_providers, onnx_runs_on, read_export_json, session_options
+from motionlcm_node.onnx_runtime import (
+    files_digest,
+    onnx_providers,
+    read_export_json,
+    session_options,
+    wants_onnx,
+)
 from motionlcm_node.onnx_text_encoder import default_onnx_dir
 
 DENOISER_FORMAT = 1
@@ -35,13 +40,7 @@ SOURCE_FILES = ("model.safetensors", "config.json")
 
 def denoiser_source_digest(model_dir: Path) -> str:
     """SHA-256 over a teacher or student folder's weights and config (what names its export)."""
-    digest = hashlib.sha256()
-    for name in SOURCE_FILES:
-        path = model_dir / name
-        if not path.is_file():
-            raise MotionLCMError(f"{model_dir} is not a denoiser folder: {name} is missing")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(model_dir, SOURCE_FILES, "denoiser")
 
 
 def denoiser_onnx_path(model_dir: Path, onnx_dir: Path | None = None) -> Path:
@@ -185,11 +184,7 @@ def load_denoiser_backend(
     Raises:
         MotionLCMError: unknown backend or thread count, or with "onnx" a missing or stale export.
     """
-    if backend not in ("auto", "onnx", "torch"):
-        raise MotionLCMError(f"denoiser backend must be auto, onnx or torch, got {backend!r}")
-    if threads < 1:  # checked here so that "auto" does not turn a bad setting into a silent fallback
-        raise MotionLCMError(f"ONNX Runtime threads must be at least 1, got {threads}")
-    if backend == "torch" or (backend == "auto" and not onnx_runs_on(device)):
+    if not wants_onnx(backend, device, threads, "denoiser"):
         return module
     onnx_path = denoiser_onnx_path(model_dir, onnx_dir)
     try:

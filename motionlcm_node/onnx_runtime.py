@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,23 @@ def onnx_runs_on(device: str) -> bool:
     except (ImportError, MotionLCMError):
         return False
     return True
+
+
+def wants_onnx(backend: str, device: str, threads: int, what: str) -> bool:
+    """Whether a backend choice ("auto", "onnx" or "torch") should try ONNX Runtime for ``what``.
+
+    "auto" tries it only where ONNX Runtime runs on ``device``; the caller falls back to torch
+    when "auto" finds no current export, and raises when "onnx" does.
+
+    Raises:
+        MotionLCMError: unknown backend, or fewer than one thread (checked even for "auto", so a bad
+            setting is never turned into a silent fallback).
+    """
+    if backend not in ("auto", "onnx", "torch"):
+        raise MotionLCMError(f"{what} backend must be auto, onnx or torch, got {backend!r}")
+    if threads < 1:
+        raise MotionLCMError(f"ONNX Runtime threads must be at least 1, got {threads}")
+    return backend == "onnx" or (backend == "auto" and onnx_runs_on(device))
 
 
 def session_options(threads: int) -> Any:
@@ -77,3 +96,33 @@ def read_export_json(onnx_path: Path, meta_path: Path, what: str, command: str) 
     if not isinstance(meta, dict):
         raise MotionLCMError(f"{meta_path} is not a JSON object: run `{command}` again")
     return meta
+
+
+def files_digest(folder: Path, names: tuple[str, ...], what: str) -> str:
+    """SHA-256 over the files ``names`` of ``folder``, in that order: what an export was made from.
+
+    Raises:
+        MotionLCMError: a file is missing (the message calls ``folder`` "not a ``what`` folder").
+    """
+    digest = hashlib.sha256()
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            raise MotionLCMError(f"{folder} is not a {what} folder: {name} is missing")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """Outcome of an export that is checked against PyTorch (VAE decoder, denoisers).
+
+    Attributes:
+        onnx_path: the exported model.
+        max_abs_error: largest difference to the torch outputs over the check inputs.
+        seconds: wall time of export and check.
+    """
+
+    onnx_path: Path
+    max_abs_error: float
+    seconds: float

@@ -12,7 +12,6 @@ not; ``benchmarks/latency.py`` times both side by side (``vae_decoder_batch1`` i
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -25,7 +24,13 @@ import torch
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer, load_vae
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.onnx_runtime import onnx_providers, onnx_runs_on, read_export_json, session_options
+from motionlcm_node.onnx_runtime import (
+    files_digest,
+    onnx_providers,
+    read_export_json,
+    session_options,
+    wants_onnx,
+)
 
 DECODER_FILE = "decoder.onnx"
 DECODER_METADATA = "decoder.json"
@@ -46,13 +51,7 @@ class FeatureDecoder(Protocol):
 
 def source_digest(vae_dir: Path) -> str:
     """SHA-256 over the VAE's weights and feature statistics (what an export must match)."""
-    digest = hashlib.sha256()
-    for name in SOURCE_FILES:
-        path = vae_dir / name
-        if not path.is_file():
-            raise MotionLCMError(f"{vae_dir} is not a VAE folder: {name} is missing")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(vae_dir, SOURCE_FILES, "VAE")
 
 
 def read_decoder_metadata(vae_dir: Path) -> dict[str, Any]:
@@ -229,11 +228,7 @@ def load_onnx_decoder(
     Raises:
         MotionLCMError: unknown backend or thread count, or with "onnx" a missing or stale export.
     """
-    if backend not in ("auto", "onnx", "torch"):
-        raise MotionLCMError(f"VAE decoder backend must be auto, onnx or torch, got {backend!r}")
-    if threads < 1:  # checked here so that "auto" does not turn a bad setting into a silent fallback
-        raise MotionLCMError(f"ONNX Runtime threads must be at least 1, got {threads}")
-    if backend == "torch" or (backend == "auto" and not onnx_runs_on(device)):
+    if not wants_onnx(backend, device, threads, "VAE decoder"):
         return None
     try:
         return OnnxFeatureDecoder(vae_dir, device, threads)

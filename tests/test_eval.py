@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from motionlcm_node.cli.main import main
 from tests.tiny_models import write_tiny_models
 
@@ -69,3 +71,19 @@ def test_eval_with_chosen_rows_and_split(prepared_fixture_dataset: Path, tmp_pat
 def test_eval_without_an_evaluator_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert main(["eval", "--models", str(tmp_path)]) == 2
     assert "train one with" in capsys.readouterr().err
+
+
+def test_statistics_note_flags_a_dataset_prepared_differently(tmp_path: Path) -> None:
+    from motionlcm_node.cli.eval_command import statistics_note
+
+    trained = np.linspace(-1.0, 1.0, 263).astype(np.float32)
+    assert statistics_note(tmp_path, trained) is None  # no Mean.npy: the loader reports that
+    np.save(tmp_path / "Mean.npy", trained.astype(np.float64))
+    assert statistics_note(tmp_path, trained) is None  # same statistics (float32 of the same values)
+    shifted = trained.astype(np.float64)
+    shifted[172] += 7e-4
+    np.save(tmp_path / "Mean.npy", shifted)
+    note = statistics_note(tmp_path, trained)
+    assert note is not None and "max |difference| 7.0e-04" in note and "prepared differently" in note
+    np.save(tmp_path / "Mean.npy", trained[:100])
+    assert "has (100,) features" in statistics_note(tmp_path, trained)

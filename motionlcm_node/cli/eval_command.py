@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.machine import machine_description
@@ -112,6 +115,9 @@ def run_eval(args: argparse.Namespace) -> int:
     text_encoder = TextEncoder()
     if text_encoder.model_id != evaluator.text_model:
         raise MotionLCMError(f"evaluator was trained with {evaluator.text_model}, not {text_encoder.model_id}")
+    note = statistics_note(args.data, evaluator.normalizer.mean.numpy())
+    if note:
+        print(note, file=sys.stderr)
     vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
     generators, extra, backends = {}, {}, {}
 
@@ -167,3 +173,27 @@ def run_eval(args: argparse.Namespace) -> int:
         report = {"rows": summary, "extra": extra, "backends": backends}
         args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def statistics_note(data_dir: Path, trained_mean: np.ndarray, tolerance: float = 1e-6) -> str | None:
+    """A note when ``data_dir`` was prepared differently from the data the models were trained on.
+
+    The models ship the feature mean of their training split; a dataset whose ``Mean.npy`` differs
+    (another version of ``motionlcm data prepare``, other source files) still evaluates, but its
+    figures are not comparable with ones published for the models. None when they match or when
+    the dataset has no ``Mean.npy`` (the loader reports that).
+    """
+    path = data_dir / "Mean.npy"
+    if not path.is_file():
+        return None
+    mean = np.load(path)
+    if mean.shape != trained_mean.shape:
+        return f"note: {path} has {mean.shape} features, the models were trained on {trained_mean.shape}"
+    gap = float(np.max(np.abs(mean.astype(np.float64) - trained_mean.astype(np.float64))))
+    if gap <= tolerance:
+        return None
+    return (
+        f"note: {path} differs from the feature mean the models were trained with (max |difference| {gap:.1e}): "
+        "this dataset was prepared differently (another code version or source files), so its figures are not "
+        "directly comparable with ones measured on the training-time preparation"
+    )

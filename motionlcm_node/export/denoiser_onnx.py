@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -29,26 +28,12 @@ from motionlcm_node.onnx_denoiser import (
     denoiser_onnx_path,
     denoiser_source_digest,
 )
+from motionlcm_node.onnx_runtime import ExportReport
 
 OPSET = 18
 MAX_ABS_ERROR = 1e-4  # predicted noise is unit scale
 VERIFY_BATCHES = (1, 2, 5)
 FORWARD_ARGUMENTS = ("latent", "timesteps", "text", "guidance")  # LatentDenoiser.forward's names
-
-
-@dataclass(frozen=True)
-class DenoiserExportReport:
-    """Outcome of ``export_denoiser``.
-
-    Attributes:
-        onnx_path: the exported model.
-        max_abs_error: largest difference to the torch noise over the check inputs.
-        seconds: wall time of export and check.
-    """
-
-    onnx_path: Path
-    max_abs_error: float
-    seconds: float
 
 
 def _example_inputs(denoiser: LatentDenoiser, batch: int, generator: torch.Generator) -> list[torch.Tensor]:
@@ -88,7 +73,7 @@ def verify_denoiser_export(onnx_path: Path, denoiser: LatentDenoiser, max_abs_er
     return worst
 
 
-def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = OPSET) -> DenoiserExportReport:
+def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = OPSET) -> ExportReport:
     """Export the denoiser in ``model_dir`` (a teacher or student folder) and verify it.
 
     Args:
@@ -140,4 +125,4 @@ def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = 
         "max_abs_error": worst,
     }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # written last: the export counts once it exists
-    return DenoiserExportReport(onnx_path, worst, time.perf_counter() - start)
+    return ExportReport(onnx_path, worst, time.perf_counter() - start)

@@ -13,7 +13,6 @@ import json
 import logging
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,6 +21,7 @@ from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.export.text_onnx import quiet_loggers
 from motionlcm_node.model_store import FeatureNormalizer, load_vae
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.onnx_runtime import ExportReport
 from motionlcm_node.vae_decoding import (
     DECODER_FILE,
     DECODER_FORMAT,
@@ -37,21 +37,6 @@ LOGGER = logging.getLogger(__name__)
 OPSET = 18
 MAX_ABS_ERROR = 1e-3  # raw-feature units (metres, m/frame, radians/2, unit 6D entries)
 VERIFY_LENGTHS = ((196,), (196, 150, 24), (37,), (16, 17))
-
-
-@dataclass(frozen=True)
-class DecoderExportReport:
-    """Outcome of ``export_vae_decoder``.
-
-    Attributes:
-        onnx_path: the exported model.
-        max_abs_error: largest difference to the torch features over the check requests.
-        seconds: wall time of export and check.
-    """
-
-    onnx_path: Path
-    max_abs_error: float
-    seconds: float
 
 
 class _RawFeatureDecoder(torch.nn.Module):
@@ -94,7 +79,7 @@ def verify_decoder_export(vae_dir: Path, max_abs_error: float = MAX_ABS_ERROR) -
     return worst
 
 
-def export_vae_decoder(vae_dir: Path, opset: int = OPSET) -> DecoderExportReport:
+def export_vae_decoder(vae_dir: Path, opset: int = OPSET) -> ExportReport:
     """Export the decoder of the VAE in ``vae_dir`` to ``vae_dir/decoder.onnx`` and verify it.
 
     Args:
@@ -150,4 +135,4 @@ def export_vae_decoder(vae_dir: Path, opset: int = OPSET) -> DecoderExportReport
     meta["max_abs_error"] = worst
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     LOGGER.debug("exported %s (max abs error %.1e)", onnx_path, worst)
-    return DecoderExportReport(onnx_path, worst, time.perf_counter() - start)
+    return ExportReport(onnx_path, worst, time.perf_counter() - start)
