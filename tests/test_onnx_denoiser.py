@@ -175,6 +175,12 @@ def test_latency_benchmark_times_both_denoiser_backends(
     assert set(report["targets"]) == {"student_1_step_end_to_end_ms", "teacher_over_student_1_step",
                                       "teacher_over_student_1_step_torch_denoisers"}  # fmt: skip
     assert report["denoisers"] == ["onnx", "torch"]
+    rows = {row["label"]: row for row in report["rows"]}
+    torch_teacher = rows["teacher (torch denoiser), DDIM 2 (w 7.5)"]  # compared with the torch student
+    assert rows["student (torch denoiser), 1 step"]["end_to_end_vs_student_1_step"] == 1.0
+    assert torch_teacher["end_to_end_vs_student_1_step"] == pytest.approx(
+        report["teacher_over_student_1_step_by_denoiser_backend"]["torch denoisers"]
+    )
     assert set(report["teacher_over_student_1_step_denoise_stage"]) == {"onnx denoisers", "torch denoisers"}
     torch_only = run(root, Settings(**{**settings.__dict__, "denoiser_backend": "torch"}), threads=1, device="cpu",
                      encoder=encoder)  # fmt: skip
