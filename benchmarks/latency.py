@@ -49,11 +49,11 @@ from benchmarks.report import emit
 from motionlcm_node.export.denoiser_onnx import export_denoiser
 from motionlcm_node.export.vae_onnx import export_vae_decoder
 from motionlcm_node.machine import machine_description
-from motionlcm_node.model_store import FeatureNormalizer, load_student, load_teacher, save_normalizer
+from motionlcm_node.model_store import FeatureNormalizer, load_denoiser, load_teacher, save_normalizer
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
 from motionlcm_node.onnx_denoiser import Denoiser, OnnxDenoiser, backend_of, load_denoiser_backend
-from motionlcm_node.onnx_runtime import onnx_runs_on
+from motionlcm_node.onnx_runtime import wants_onnx
 from motionlcm_node.sampling.consistency import default_step_table, lcm_scheduler
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
@@ -177,9 +177,7 @@ def _denoiser_on(net: LatentDenoiser, backend: str, device: str) -> Denoiser:
 
 def _resolved(backend: str, device: str) -> str:
     """What "auto" means for in-memory networks: ONNX when ONNX Runtime runs on ``device``, else torch."""
-    if backend != "auto":
-        return backend
-    return "onnx" if onnx_runs_on(device) else "torch"
+    return "onnx" if wants_onnx(backend, device, torch.get_num_threads(), "in-memory network") else "torch"
 
 
 def _random_student(
@@ -249,7 +247,9 @@ def build_configurations(
     if not settings.random_weights and (models / "student" / "model.safetensors").is_file():
         student = MotionLCMPipeline.from_models(models, encoder, device, settings.decoder_backend, threads,
                                                 denoiser_backend)  # fmt: skip
-        student_torch = load_student(models / "student").denoiser.to(device)
+        student_torch = student.student
+        if backend_of(student_torch) != "torch":  # the ONNX export is loaded: the torch rows need the module too
+            student_torch = load_denoiser(models / "student").to(device)
         student_weights = f"trained ({models / 'student'})"
         if (models / "teacher" / "model.safetensors").is_file():
             teacher_torch = load_teacher(models / "teacher").denoiser
@@ -262,10 +262,9 @@ def build_configurations(
             teacher_net = _denoiser_on(teacher_torch, _resolved(denoiser_backend, device), device)
     else:
         vae, teacher_torch, student_torch = _random_parts("vae_cpu.json", "teacher_cpu.json")
-        backend = _resolved(settings.decoder_backend, device)
-        student = _random_student(vae, student_torch, encoder, device, backend,
-                                  _resolved(denoiser_backend, device))  # fmt: skip
-        teacher_net = _denoiser_on(teacher_torch, _resolved(denoiser_backend, device), device)
+        backend, net_backend = _resolved(settings.decoder_backend, device), _resolved(denoiser_backend, device)
+        student = _random_student(vae, student_torch, encoder, device, backend, net_backend)
+        teacher_net = _denoiser_on(teacher_torch, net_backend, device)
         student_weights = teacher_weights = "random weights, CPU config sizes, timing only"
 
     def teacher_on(net: Denoiser) -> LatentDiffusionPipeline:
@@ -406,10 +405,7 @@ def run(
         rows = measure(configurations, FreshSentences(), settings, device)
         decoder_comparison = compare_decoders(models, settings.frames, settings.repeats, device)
     base = rows[0]
-    students = {}  # the 1-step student of each denoiser backend: every row is compared on its own backend
-    for row in rows:
-        if str(row["label"]).endswith(", 1 step") and str(row["label"]).startswith("student"):
-            students.setdefault(row["denoiser_backend"], row["end_to_end_ms"])
+    students = _first_per_backend(rows, _is_plain_student_1_step)  # every row is compared on its own backend
     for row in rows:
         row["end_to_end_vs_student_1_step"] = row["end_to_end_ms"] / students[row["denoiser_backend"]]
     speedups = teacher_over_student(rows)
@@ -450,14 +446,25 @@ def teacher_over_student(rows: Sequence[dict[str, object]], key: str = "end_to_e
 
     Only the plain rows count (not the foot-fix or reference rows); keys are "<backend> denoisers".
     """
-    student, teacher = {}, {}
-    for row in rows:
-        label, backend = str(row["label"]), str(row["denoiser_backend"])
-        if label.startswith("teacher"):
-            teacher.setdefault(backend, row[key])
-        elif label.startswith("student") and label.endswith(", 1 step"):
-            student.setdefault(backend, row[key])
+    student = _first_per_backend(rows, _is_plain_student_1_step, key)
+    teacher = _first_per_backend(rows, lambda label: label.startswith("teacher"), key)
     return {f"{backend} denoisers": teacher[backend] / student[backend] for backend in teacher if backend in student}
+
+
+def _is_plain_student_1_step(label: str) -> bool:
+    """A 1-step student row without the foot fix (on either denoiser backend)."""
+    return label.startswith("student") and label.endswith(", 1 step")
+
+
+def _first_per_backend(
+    rows: Sequence[dict[str, object]], selected: Callable[[str], bool], key: str = "end_to_end_ms"
+) -> dict[str, float]:
+    """``key`` of the first row per denoiser backend whose label ``selected`` accepts."""
+    found: dict[str, float] = {}
+    for row in rows:
+        if selected(str(row["label"])):
+            found.setdefault(str(row["denoiser_backend"]), float(row[key]))
+    return found
 
 
 def print_report(report: dict[str, object]) -> None:

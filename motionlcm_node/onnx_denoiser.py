@@ -15,7 +15,6 @@ weights have a new digest, so a stale export is never picked up.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -43,10 +42,14 @@ def denoiser_source_digest(model_dir: Path) -> str:
     return files_digest(model_dir, SOURCE_FILES, "denoiser")
 
 
-def denoiser_onnx_path(model_dir: Path, onnx_dir: Path | None = None) -> Path:
-    """Where the export of the denoiser in ``model_dir`` lives (``onnx_dir``: default build folder)."""
+def denoiser_onnx_path(model_dir: Path, onnx_dir: Path | None = None, digest: str | None = None) -> Path:
+    """Where the export of the denoiser in ``model_dir`` lives (``onnx_dir``: default build folder).
+
+    ``digest``: its ``denoiser_source_digest`` when the caller has it already (hashing reads the weights).
+    """
     folder = onnx_dir if onnx_dir is not None else default_onnx_dir()
-    return folder / f"denoiser-{denoiser_source_digest(model_dir)[:16]}.onnx"
+    digest = digest if digest is not None else denoiser_source_digest(model_dir)
+    return folder / f"denoiser-{digest[:16]}.onnx"
 
 
 def denoiser_metadata_path(onnx_path: Path) -> Path:
@@ -54,25 +57,27 @@ def denoiser_metadata_path(onnx_path: Path) -> Path:
     return onnx_path.with_suffix(".json")
 
 
-def read_denoiser_metadata(onnx_path: Path, model_dir: Path) -> dict[str, Any]:
-    """Metadata of the export at ``onnx_path``, checked against the weights in ``model_dir``.
+def current_denoiser_export(model_dir: Path, onnx_dir: Path | None = None) -> Path:
+    """The up-to-date export of the denoiser in ``model_dir`` (its weights are hashed once).
 
     Raises:
         MotionLCMError: export or JSON missing or unreadable, unknown format, or other weights.
     """
+    digest = denoiser_source_digest(model_dir)
+    onnx_path = denoiser_onnx_path(model_dir, onnx_dir, digest)
     command = f"{EXPORT_COMMAND} --model {model_dir}"
     meta = read_export_json(onnx_path, denoiser_metadata_path(onnx_path), "denoiser", command)
     if meta.get("format") != DENOISER_FORMAT:
         raise MotionLCMError(f"{onnx_path}: unknown denoiser export format; run `{command}`")
-    if meta.get("source_sha256") != denoiser_source_digest(model_dir):
+    if meta.get("source_sha256") != digest:
         raise MotionLCMError(f"{onnx_path} was exported from other weights than {model_dir}; run `{command}`")
-    return meta
+    return onnx_path
 
 
 def denoiser_export_is_current(model_dir: Path, onnx_dir: Path | None = None) -> bool:
     """Whether the build folder holds an up-to-date export of the denoiser in ``model_dir``."""
     try:
-        read_denoiser_metadata(denoiser_onnx_path(model_dir, onnx_dir), model_dir)
+        current_denoiser_export(model_dir, onnx_dir)
     except MotionLCMError:
         return False
     return True
@@ -186,9 +191,8 @@ def load_denoiser_backend(
     """
     if not wants_onnx(backend, device, threads, "denoiser"):
         return module
-    onnx_path = denoiser_onnx_path(model_dir, onnx_dir)
     try:
-        read_denoiser_metadata(onnx_path, model_dir)
+        onnx_path = current_denoiser_export(model_dir, onnx_dir)
     except MotionLCMError:
         if backend == "onnx":
             raise

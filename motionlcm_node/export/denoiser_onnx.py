@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from pathlib import Path
 
 import torch
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.export.text_onnx import quiet_loggers
+from motionlcm_node.export.text_onnx import dynamo_export
 from motionlcm_node.model_store import load_denoiser
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.onnx_denoiser import (
@@ -88,28 +87,18 @@ def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = 
     denoiser = load_denoiser(model_dir)
     names = list(DENOISER_INPUTS if denoiser.config.guidance_embedding else DENOISER_INPUTS[:3])
     batch = torch.export.Dim("batch", min=1, max=65536)
-    onnx_path = denoiser_onnx_path(model_dir, onnx_dir)
+    digest = denoiser_source_digest(model_dir)
+    onnx_path = denoiser_onnx_path(model_dir, onnx_dir, digest)
     meta_path = denoiser_metadata_path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     meta_path.unlink(missing_ok=True)
-    with warnings.catch_warnings(), torch.no_grad(), quiet_loggers("torch.onnx", "onnxscript", "onnx_ir"):
-        warnings.simplefilter("ignore")
-        try:
-            torch.onnx.export(
-                denoiser,
-                tuple(_example_inputs(denoiser, 2, torch.Generator().manual_seed(0))),
-                str(onnx_path),
-                input_names=names,
-                output_names=[DENOISER_OUTPUT],
-                dynamic_shapes={name: {0: batch} for name in FORWARD_ARGUMENTS[: len(names)]},
-                opset_version=opset,
-                dynamo=True,
-                external_data=False,
-                verbose=False,
-            )
-        except Exception as error:  # the exporter raises many types; report them as one
-            onnx_path.unlink(missing_ok=True)
-            raise MotionLCMError(f"ONNX export of the denoiser in {model_dir} failed: {error}") from error
+    inputs = tuple(_example_inputs(denoiser, 2, torch.Generator().manual_seed(0)))
+    shapes = {name: {0: batch} for name in FORWARD_ARGUMENTS[: len(names)]}
+    try:
+        dynamo_export(denoiser, inputs, onnx_path, names, DENOISER_OUTPUT, shapes, opset)
+    except Exception as error:  # the exporter raises many types; report them as one
+        onnx_path.unlink(missing_ok=True)
+        raise MotionLCMError(f"ONNX export of the denoiser in {model_dir} failed: {error}") from error
     try:
         worst = verify_denoiser_export(onnx_path, denoiser)
     except MotionLCMError:
@@ -118,7 +107,7 @@ def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = 
     meta = {
         "format": DENOISER_FORMAT,
         "source": str(model_dir),
-        "source_sha256": denoiser_source_digest(model_dir),
+        "source_sha256": digest,
         "denoiser": denoiser.config.to_dict(),
         "opset": opset,
         "torch": torch.__version__,

@@ -130,25 +130,50 @@ def quiet_loggers(*names: str) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _export_graph(encoder: TextEncoder, path: Path, opset: int) -> dict[str, object]:
-    """Write the ONNX graph of ``encoder`` to ``path`` and its metadata beside it; returns the metadata."""
-    example = encoder.model.preprocess(["a person walks forward and waves", "hi"])  # batch 2, padded
-    module = _SentenceVectors(encoder.model, "token_type_ids" in example).eval()
-    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+def dynamo_export(
+    module: torch.nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    path: Path,
+    input_names: Sequence[str],
+    output_name: str,
+    dynamic_shapes: dict[str, dict[int, object]],
+    opset: int,
+) -> None:
+    """``torch.onnx.export`` as every export here runs it: dynamo, one file, no gradients, quiet.
+
+    Args:
+        module: the network in eval mode.
+        inputs: example inputs, in ``forward``'s order.
+        path: the ``.onnx`` file to write (weights inside it).
+        input_names: graph input names, in the same order.
+        output_name: the graph output's name.
+        dynamic_shapes: per ``forward`` argument name, its dynamic axes (``torch.export.Dim``).
+        opset: ONNX opset.
+    """
     with warnings.catch_warnings(), torch.no_grad(), quiet_loggers("torch.onnx", "onnxscript", "onnx_ir"):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             module,
-            tuple(example[name] for name in ONNX_INPUTS),
+            inputs,
             str(path),
-            input_names=list(ONNX_INPUTS),
-            output_names=[ONNX_OUTPUT],
-            dynamic_shapes={name: {0: batch, 1: sequence} for name in ONNX_INPUTS},
+            input_names=list(input_names),
+            output_names=[output_name],
+            dynamic_shapes=dynamic_shapes,
             opset_version=opset,
             dynamo=True,
             external_data=False,
             verbose=False,
         )
+
+
+def _export_graph(encoder: TextEncoder, path: Path, opset: int) -> dict[str, object]:
+    """Write the ONNX graph of ``encoder`` to ``path`` and its metadata beside it; returns the metadata."""
+    example = encoder.model.preprocess(["a person walks forward and waves", "hi"])  # batch 2, padded
+    module = _SentenceVectors(encoder.model, "token_type_ids" in example).eval()
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    inputs = tuple(example[name] for name in ONNX_INPUTS)
+    shapes = {name: {0: batch, 1: sequence} for name in ONNX_INPUTS}
+    dynamo_export(module, inputs, path, ONNX_INPUTS, ONNX_OUTPUT, shapes, opset)
     meta: dict[str, object] = {
         "format": EXPORT_FORMAT,
         "model_id": encoder.model_id,

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from pathlib import Path
 
 import torch
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.export.text_onnx import quiet_loggers
+from motionlcm_node.export.text_onnx import dynamo_export
 from motionlcm_node.model_store import FeatureNormalizer, load_vae
 from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.onnx_runtime import ExportReport
@@ -98,23 +97,11 @@ def export_vae_decoder(vae_dir: Path, opset: int = OPSET) -> ExportReport:
     batch, groups = torch.export.Dim("batch"), torch.export.Dim("groups", min=1, max=4096)
     onnx_path, meta_path = vae_dir / DECODER_FILE, vae_dir / DECODER_METADATA
     meta_path.unlink(missing_ok=True)
-    with warnings.catch_warnings(), torch.no_grad(), quiet_loggers("torch.onnx", "onnxscript", "onnx_ir"):
-        warnings.simplefilter("ignore")
-        try:
-            torch.onnx.export(
-                module,
-                (latent, valid),
-                str(onnx_path),
-                input_names=list(DECODER_INPUTS),
-                output_names=[DECODER_OUTPUT],
-                dynamic_shapes={"latent": {0: batch}, "valid": {0: batch, 1: groups * patch}},
-                opset_version=opset,
-                dynamo=True,
-                external_data=False,
-                verbose=False,
-            )
-        except Exception as error:  # the exporter raises many types; report them as one
-            raise MotionLCMError(f"ONNX export of the VAE decoder in {vae_dir} failed: {error}") from error
+    shapes = {"latent": {0: batch}, "valid": {0: batch, 1: groups * patch}}
+    try:
+        dynamo_export(module, (latent, valid), onnx_path, DECODER_INPUTS, DECODER_OUTPUT, shapes, opset)
+    except Exception as error:  # the exporter raises many types; report them as one
+        raise MotionLCMError(f"ONNX export of the VAE decoder in {vae_dir} failed: {error}") from error
     meta = {
         "format": DECODER_FORMAT,
         "source_sha256": source_digest(vae_dir),
