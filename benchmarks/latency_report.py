@@ -1,0 +1,75 @@
+"""Report side of ``benchmarks/latency.py``: teacher/student ratios per backend and the printed table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from benchmarks.report import emit
+
+STAGES = ("text", "denoise", "decode", "joints")
+
+
+def teacher_over_student(rows: Sequence[dict[str, object]], key: str = "end_to_end_ms") -> dict[str, float]:
+    """Teacher / 1-step student time (``key``: a row's time field) for each denoiser backend both ran on.
+
+    Only the plain rows count (not the foot-fix or reference rows); keys are "<backend> denoisers".
+    """
+    student = first_per_backend(rows, is_plain_student_1_step, key)
+    teacher = first_per_backend(rows, lambda label: label.startswith("teacher"), key)
+    return {f"{backend} denoisers": teacher[backend] / student[backend] for backend in teacher if backend in student}
+
+
+def is_plain_student_1_step(label: str) -> bool:
+    """A 1-step student row without the foot fix (on either denoiser backend)."""
+    return label.startswith("student") and label.endswith(", 1 step")
+
+
+def first_per_backend(
+    rows: Sequence[dict[str, object]], selected: Callable[[str], bool], key: str = "end_to_end_ms"
+) -> dict[str, float]:
+    """``key`` of the first row per denoiser backend whose label ``selected`` accepts."""
+    found: dict[str, float] = {}
+    for row in rows:
+        if selected(str(row["label"])):
+            found.setdefault(str(row["denoiser_backend"]), float(row[key]))
+    return found
+
+
+def print_report(report: dict[str, object]) -> None:
+    """JSON, the markdown table, then the machine, threads and the targets."""
+    batches = list(report["rows"][0]["sequences_per_second"])
+    header = [
+        "configuration",
+        "weights",
+        "denoiser",
+        *(f"{stage} ms" for stage in STAGES),
+        "end-to-end ms (new text)",
+        "end-to-end ms (cached text)",
+        *(f"seq/s @ batch {b}" for b in batches),
+        "x 1-step student (same denoiser backend)",
+    ]
+    table = [[row["label"], row["weights"], row["denoiser_backend"], *(f"{row[f'{stage}_ms']:.1f}" for stage in STAGES),
+              f"{row['end_to_end_ms']:.1f}", f"{row['end_to_end_cached_text_ms']:.1f}",
+              *(f"{row['sequences_per_second'][b]:.1f}" for b in batches),
+              f"{row['end_to_end_vs_student_1_step']:.1f}"] for row in report["rows"]]  # fmt: skip
+    emit(report, header, table)
+    load, settings = report["load_average_1min"], report["settings"]
+    print(f"Device {report['device']}, torch threads {report['torch_threads']}, text encoder "
+          f"{report['text_encoder']}, VAE decoder {'/'.join(report['vae_decoder'])}, denoisers "
+          f"{'/'.join(report['denoisers'])}, {settings['frames']} frames per "
+          f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
+          f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
+    ratios = report["teacher_over_student_1_step_denoise_stage"].items()
+    stage = ", ".join(f"{value:.0f}x ({pair})" for pair, value in ratios)
+    print(f"Denoising stage alone, teacher over 1-step student: {stage}.")
+    comparison = report["vae_decoder_batch1"]
+    if comparison is not None:
+        print(f"VAE decoder alone, batch 1, {settings['frames']} frames, interleaved: torch "
+              f"{comparison['torch_ms']:.1f} ms, ONNX Runtime {comparison['onnx_ms']:.1f} ms "
+              f"({comparison['torch_over_onnx']:.2f}x); the same export with dynamic shapes "
+              f"{comparison['onnx_dynamic_shapes_ms']:.1f} ms ({comparison['dynamic_over_fixed_shapes']:.2f}x "
+              "the fixed-shape session).")  # fmt: skip
+    for name, target in report["targets"].items():
+        verdict = "met" if target["met"] else "NOT met"
+        print(f"Target {name}: {target['target']}; measured {target['value']:.1f} ({target['denoiser_backend']} "
+              f"denoisers) -> {verdict}")  # fmt: skip
