@@ -51,6 +51,7 @@ from benchmarks.latency_report import (
     first_per_backend,
     is_plain_student_1_step,
     print_report,
+    shared_stage_budget,
     teacher_over_student,
 )
 from benchmarks.latency_setup import Configuration, Generate, Settings, build_configurations
@@ -225,6 +226,11 @@ def run(
         "teacher_over_student_1_step_by_denoiser_backend": speedups,
         # What distillation itself removes: the denoising stage alone (text, decoding and joints excluded).
         "teacher_over_student_1_step_denoise_stage": teacher_over_student(rows, "denoise_ms"),
+        # The (text + decode + joints) time per request that the speed-up target leaves room for.
+        "shared_stage_budget": {
+            "target": TARGET_SPEEDUP,
+            "by_denoiser_backend": shared_stage_budget(rows, TARGET_SPEEDUP),
+        },
         "vae_decoder_batch1": decoder_comparison,
         "targets": targets,
     }

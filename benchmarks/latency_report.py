@@ -19,6 +19,27 @@ def teacher_over_student(rows: Sequence[dict[str, object]], key: str = "end_to_e
     return {f"{backend} denoisers": teacher[backend] / student[backend] for backend in teacher if backend in student}
 
 
+def shared_stage_budget(rows: Sequence[dict[str, object]], target: float) -> dict[str, dict[str, float]]:
+    """How long the stages teacher and student both pay may take for a teacher/student ratio of ``target``.
+
+    With denoising times D_t (teacher) and D_s (1-step student) and the rest of a request F (text
+    encoding, decoding, joints, overhead: the student's end-to-end time minus its denoising), the
+    ratio is (D_t + F) / (D_s + F), which reaches ``target`` only while F <= (D_t - target D_s) /
+    (target - 1). Per denoiser backend: that ``allowed_ms`` and the ``measured_ms`` F.
+    """
+    teacher = first_per_backend(rows, lambda label: label.startswith("teacher"), "denoise_ms")
+    student = first_per_backend(rows, is_plain_student_1_step, "denoise_ms")
+    student_total = first_per_backend(rows, is_plain_student_1_step)
+    return {
+        f"{backend} denoisers": {
+            "allowed_ms": (teacher[backend] - target * student[backend]) / (target - 1.0),
+            "measured_ms": student_total[backend] - student[backend],
+        }
+        for backend in teacher
+        if backend in student
+    }
+
+
 def is_plain_student_1_step(label: str) -> bool:
     """A 1-step student row without the foot fix (on either denoiser backend)."""
     return label.startswith("student") and label.endswith(", 1 step")
@@ -62,6 +83,12 @@ def print_report(report: dict[str, object]) -> None:
     ratios = report["teacher_over_student_1_step_denoise_stage"].items()
     stage = ", ".join(f"{value:.0f}x ({pair})" for pair, value in ratios)
     print(f"Denoising stage alone, teacher over 1-step student: {stage}.")
+    budget = ", ".join(
+        f"at most {value['allowed_ms']:.1f} ms against {value['measured_ms']:.1f} ms measured ({pair})"
+        for pair, value in report["shared_stage_budget"]["by_denoiser_backend"].items()
+    )
+    print(f"For {report['shared_stage_budget']['target']:g}x end to end, the stages both pay (text, decoding, "
+          f"joints, overhead) may take {budget}.")  # fmt: skip
     comparison = report["vae_decoder_batch1"]
     if comparison is not None:
         print(f"VAE decoder alone, batch 1, {settings['frames']} frames, interleaved: torch "

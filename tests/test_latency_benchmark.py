@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.latency import FreshSentences, Settings, print_report, run
+from benchmarks.latency_report import shared_stage_budget
 from motionlcm_node.text_encoder import TextEncoder
 from tests.tiny_models import write_tiny_models
 
@@ -45,6 +46,8 @@ def test_latency_report_on_tiny_models(prepared_fixture_dataset: Path, tmp_path:
     printed = capsys.readouterr().out
     assert "| configuration | weights | denoiser | text ms |" in printed and "Machine:" in printed
     assert "torch threads 1" in printed and "Target teacher_over_student_1_step: >= 15x" in printed
+    assert set(report["shared_stage_budget"]["by_denoiser_backend"]) == {"torch denoisers"}
+    assert "For 15x end to end, the stages both pay" in printed
 
 
 def test_without_a_student_it_times_random_cpu_size_networks(tmp_path: Path, encoder) -> None:
@@ -63,3 +66,20 @@ def test_sentences_are_never_repeated() -> None:
     source = FreshSentences()
     sentences = source.take(3) + source.take(40)
     assert len(set(sentences)) == 43 and all(len(s.split()) >= 10 for s in sentences)
+
+
+def test_shared_stage_budget_is_where_the_ratio_meets_the_target() -> None:
+    rows = [
+        {"label": "student, 1 step", "denoiser_backend": "onnx", "denoise_ms": 2.0, "end_to_end_ms": 12.0},
+        {"label": "student, 1 step + planted-foot fix", "denoiser_backend": "onnx", "denoise_ms": 9.0,
+         "end_to_end_ms": 99.0},
+        {"label": "teacher, DDIM 50 (w 7.5)", "denoiser_backend": "onnx", "denoise_ms": 100.0, "end_to_end_ms": 110.0},
+        {"label": "student (torch denoiser), 1 step", "denoiser_backend": "torch", "denoise_ms": 4.0,
+         "end_to_end_ms": 10.0},
+    ]  # fmt: skip
+    budget = shared_stage_budget(rows, 15.0)
+    assert set(budget) == {"onnx denoisers"}  # no torch teacher row: no torch pair
+    assert budget["onnx denoisers"]["measured_ms"] == pytest.approx(10.0)
+    allowed = budget["onnx denoisers"]["allowed_ms"]
+    assert allowed == pytest.approx(5.0)
+    assert (100.0 + allowed) / (2.0 + allowed) == pytest.approx(15.0)  # the ratio exactly at the target there

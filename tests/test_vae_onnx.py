@@ -194,3 +194,14 @@ def test_time_aligned_decoder_exports_and_matches_torch(tmp_path: Path, smoothin
     save_normalizer(normalizer, tmp_path / "vae" / "normalizer.safetensors")
     report = export_vae_decoder(tmp_path / "vae")  # checks several lengths and batches against torch
     assert report.max_abs_error <= 1e-4
+
+
+def test_onnx_variants_benchmark_rows(exported_models: Path, tmp_path: Path) -> None:
+    from benchmarks.onnx_variants import decoder_rows
+
+    rows = decoder_rows(exported_models / "vae", tmp_path, threads=1, repeats=2, warmup=1, frames=38, latents=2)
+    assert [row["variant"] for row in rows] == [
+        "shipped export (fp32)", "transformer fusions", "int8 dynamic, per-channel"
+    ]  # fmt: skip
+    assert rows[0]["error"] == 0.0 and rows[1]["error"] < 1e-4 and rows[2]["error"] > rows[1]["error"]
+    assert all(row["ms"] > 0 and row["stage"] == "VAE decoder (38 frames)" for row in rows)

@@ -1,0 +1,202 @@
+"""Batch-1 time of the per-request ONNX stages (text encoder, VAE decoder) in cheaper graph variants.
+
+    python -m benchmarks.onnx_variants --models models
+
+Every request pays the text encoder and the VAE decoder, the teacher as much as the 1-step student,
+so they bound the end-to-end teacher/student ratio (``benchmarks/latency.py``). This script asks
+whether ONNX Runtime's own tools make those stages cheaper, and at what cost in accuracy:
+
+* the shipped exports (fp32, ORT_ENABLE_ALL: the baseline);
+* ``onnxruntime.transformers.optimizer`` fusions (BERT rules: attention, skip-LayerNorm, bias-GELU);
+* dynamic int8 quantisation with per-channel weights (``quantize_dynamic``), also with reduce_range;
+* 8-bit weight-only blocks (``MatMulNBits``, block 32, int8 compute) for the text encoder.
+
+Each variant is written to a temporary folder; the calls go round-robin over the variants of a
+stage (medians of ``--repeats`` after ``--warmup``), and the error column compares each variant with
+the shipped export: the smallest cosine between sentence vectors over a fixed set of captions, or
+the largest absolute difference of raw decoded features (metres, m/frame, radians) over
+``--latents`` random latents. The decoder runs with fixed shapes, as the pipelines run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+
+from benchmarks.report import emit
+from motionlcm_node.machine import machine_description
+from motionlcm_node.networks.vae import MotionVAEConfig
+from motionlcm_node.onnx_runtime import session_options
+from motionlcm_node.onnx_text_encoder import OnnxTextEncoder
+from motionlcm_node.vae_decoding import DECODER_FILE, read_decoder_metadata
+
+SENTENCES = (
+    "a person waves with the right hand and then walks forward",
+    "someone jumps in place",
+    "a person walks in a circle happily while looking around and clapping",
+    "a person dances angrily",
+    "a person runs slowly then stops",
+    "a tired person sits down on the floor",
+    "a person kicks with the left foot twice",
+    "a person turns left and walks away proudly",
+)
+Variant = Callable[[Path, Path], None]  # (source graph, destination graph)
+
+
+def _fused(heads: int, width: int) -> Variant:
+    def make(source: Path, destination: Path) -> None:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=width).save_model_to_file(
+            str(destination)
+        )
+
+    return make
+
+
+def _int8_dynamic(reduce_range: bool) -> Variant:
+    def make(source: Path, destination: Path) -> None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(source, destination, per_channel=True, reduce_range=reduce_range, weight_type=QuantType.QInt8)
+
+    return make
+
+
+def _weight_only_8bit(source: Path, destination: Path) -> None:
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    quantizer = MatMulNBitsQuantizer(onnx.load(source), bits=8, block_size=32, is_symmetric=True, accuracy_level=4)
+    quantizer.process()
+    onnx.save_model(quantizer.model.model, destination)
+
+
+def _interleaved_medians(calls: dict[str, Callable[[], object]], repeats: int, warmup: int) -> dict[str, float]:
+    """Median ms per call, the calls taken round-robin so machine drifts hit every variant alike."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for index in range(warmup + repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            if index >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(values) for name, values in times.items()}
+
+
+def _sessions(
+    source: Path, variants: dict[str, Variant], folder: Path, threads: int, fixed: dict[str, int] | None = None
+) -> dict[str, onnxruntime.InferenceSession]:
+    """A session per variant (the shipped graph first), free axes pinned to ``fixed`` when given."""
+    paths = {"shipped export (fp32)": source}
+    for name, make in variants.items():
+        paths[name] = folder / f"{source.stem}-{len(paths)}.onnx"
+        make(source, paths[name])
+    sessions = {}
+    for name, path in paths.items():
+        options = session_options(threads)
+        for axis, size in (fixed or {}).items():
+            options.add_free_dimension_override_by_name(axis, size)
+        sessions[name] = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return sessions
+
+
+def text_encoder_rows(
+    encoder: OnnxTextEncoder, folder: Path, threads: int, repeats: int, warmup: int
+) -> list[dict[str, object]]:
+    """An exported text encoder and its variants: batch-1 ms on the first sentence, smallest cosine to fp32."""
+    transformer = json.loads((encoder.model_path / "config.json").read_text())
+    variants = {
+        "transformer fusions": _fused(transformer["num_attention_heads"], transformer["hidden_size"]),
+        "int8 dynamic, per-channel": _int8_dynamic(False),
+        "int8 dynamic, per-channel, reduce_range": _int8_dynamic(True),
+        "8-bit weight-only blocks (MatMulNBits)": _weight_only_8bit,
+    }
+    sessions = _sessions(encoder.onnx_path, variants, folder, threads)
+    inputs = [encoder.tokenize([sentence]) for sentence in SENTENCES]
+    vectors = {name: np.concatenate([s.run(None, x)[0] for x in inputs]) for name, s in sessions.items()}
+    baseline = vectors["shipped export (fp32)"]
+    times = _interleaved_medians(
+        {name: (lambda s=s: s.run(None, inputs[0])) for name, s in sessions.items()}, repeats, warmup
+    )
+    tokens = int(inputs[0]["input_ids"].shape[1])
+    return [
+        {"stage": f"text encoder ({tokens} tokens)", "variant": name, "ms": times[name],
+         "error": float((vectors[name] * baseline).sum(axis=1).min()), "error_kind": "smallest cosine to fp32"}
+        for name in sessions
+    ]  # fmt: skip
+
+
+def decoder_rows(
+    vae_dir: Path, folder: Path, threads: int, repeats: int, warmup: int, frames: int, latents: int
+) -> list[dict[str, object]]:
+    """The VAE decoder export and its variants at batch 1, ``frames`` frames, fixed shapes."""
+    meta = read_decoder_metadata(vae_dir)
+    vae = MotionVAEConfig.from_dict(json.loads((vae_dir / "config.json").read_text())["vae"])
+    variants = {"transformer fusions": _fused(vae.heads, vae.width), "int8 dynamic, per-channel": _int8_dynamic(False)}
+    patch = int(meta["temporal_patch"])
+    padded = -(-frames // patch) * patch
+    sessions = _sessions(vae_dir / DECODER_FILE, variants, folder, threads, {"batch": 1, "2*groups": padded})
+    generator = np.random.default_rng(0)
+    shape = (1, int(meta["latent_tokens"]), int(meta["latent_dim"]))
+    feeds = [
+        {"latent": generator.standard_normal(shape).astype(np.float32), "valid": np.ones((1, padded), np.bool_)}
+        for _ in range(latents)
+    ]
+    outputs = {name: [s.run(None, x)[0] for x in feeds] for name, s in sessions.items()}
+    baseline = outputs["shipped export (fp32)"]
+    times = _interleaved_medians(
+        {name: (lambda s=s: s.run(None, feeds[0])) for name, s in sessions.items()}, repeats, warmup
+    )
+    return [
+        {"stage": f"VAE decoder ({frames} frames)", "variant": name, "ms": times[name],
+         "error": max(float(np.abs(a - b).max()) for a, b in zip(outputs[name], baseline, strict=True)),
+         "error_kind": "max abs difference of raw features"}
+        for name in sessions
+    ]  # fmt: skip
+
+
+def add_speed_vs_shipped(rows: list[dict[str, object]]) -> None:
+    """Give each row its stage's shipped-export time over its own (above 1: the variant is faster)."""
+    for row in rows:
+        first = next(r for r in rows if r["stage"] == row["stage"])
+        row["speed_vs_shipped"] = first["ms"] / row["ms"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=Path, default=Path("models"), help="folder with vae/ (decoder.onnx)")
+    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: torch's)")
+    parser.add_argument("--repeats", type=int, default=100, help="timed calls per variant")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed calls per variant first")
+    parser.add_argument("--frames", type=int, default=196, help="decoded frames (20 fps)")
+    parser.add_argument("--latents", type=int, default=8, help="random latents for the decoder's error column")
+    args = parser.parse_args()
+    if min(args.repeats, args.frames, args.latents) < 1 or args.warmup < 0:
+        parser.error("--repeats, --frames and --latents must be >= 1, --warmup >= 0")
+    logging.getLogger().setLevel(logging.ERROR)  # the quantisers warn about pre-processing on every call
+    threads = args.threads or torch.get_num_threads()
+    with tempfile.TemporaryDirectory(prefix="motionlcm_onnx_variants_") as folder:
+        rows = text_encoder_rows(OnnxTextEncoder(threads=threads), Path(folder), threads, args.repeats, args.warmup)
+        rows += decoder_rows(args.models / "vae", Path(folder), threads, args.repeats, args.warmup, args.frames,
+                             args.latents)  # fmt: skip
+    add_speed_vs_shipped(rows)
+    report = {"machine": machine_description(), "threads": threads, "repeats": args.repeats, "rows": rows}
+    table = [[r["stage"], r["variant"], f"{r['ms']:.2f}", f"{r['speed_vs_shipped']:.2f}x",
+              f"{r['error']:.5f} ({r['error_kind']})"] for r in rows]  # fmt: skip
+    emit(report, ["stage", "variant", "batch-1 ms", "speed vs shipped", "error vs shipped"], table)
+    print(f"ONNX Runtime {onnxruntime.__version__}, {threads} intra-op threads, medians of {args.repeats}.")
+
+
+if __name__ == "__main__":
+    main()
