@@ -35,6 +35,7 @@ import onnxruntime
 import torch
 
 from benchmarks.report import emit
+from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.machine import machine_description
 from motionlcm_node.networks.vae import MotionVAEConfig
 from motionlcm_node.onnx_runtime import session_options
@@ -186,10 +187,15 @@ def main() -> None:
         parser.error("--repeats, --frames and --latents must be >= 1, --warmup >= 0")
     logging.getLogger().setLevel(logging.ERROR)  # the quantisers warn about pre-processing on every call
     threads = args.threads or torch.get_num_threads()
-    with tempfile.TemporaryDirectory(prefix="motionlcm_onnx_variants_") as folder:
-        rows = text_encoder_rows(OnnxTextEncoder(threads=threads), Path(folder), threads, args.repeats, args.warmup)
-        rows += decoder_rows(args.models / "vae", Path(folder), threads, args.repeats, args.warmup, args.frames,
-                             args.latents)  # fmt: skip
+    try:
+        with tempfile.TemporaryDirectory(prefix="motionlcm_onnx_variants_") as folder:
+            encoder = OnnxTextEncoder(threads=threads)
+            read_decoder_metadata(args.models / "vae")  # both exports are checked before any timing
+            rows = text_encoder_rows(encoder, Path(folder), threads, args.repeats, args.warmup)
+            rows += decoder_rows(args.models / "vae", Path(folder), threads, args.repeats, args.warmup, args.frames,
+                                 args.latents)  # fmt: skip
+    except MotionLCMError as error:  # a missing or stale export: the message names the command that makes it
+        parser.exit(1, f"onnx_variants: {error}\n")
     add_speed_vs_shipped(rows)
     report = {"machine": machine_description(), "threads": threads, "repeats": args.repeats, "rows": rows}
     table = [[r["stage"], r["variant"], f"{r['ms']:.2f}", f"{r['speed_vs_shipped']:.2f}x",

@@ -205,3 +205,16 @@ def test_onnx_variants_benchmark_rows(exported_models: Path, tmp_path: Path) -> 
     ]  # fmt: skip
     assert rows[0]["error"] == 0.0 and rows[1]["error"] < 1e-4 and rows[2]["error"] > rows[1]["error"]
     assert all(row["ms"] > 0 and row["stage"] == "VAE decoder (38 frames)" for row in rows)
+
+
+def test_onnx_variants_benchmark_names_the_missing_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.onnx_variants import main as variants_main
+
+    monkeypatch.setattr("sys.argv", ["onnx_variants", "--models", str(tmp_path)])
+    with pytest.raises(SystemExit) as exit_info:
+        variants_main()
+    assert exit_info.value.code == 1
+    error = capsys.readouterr().err  # the text encoder or the decoder export, and the command that makes it
+    assert error.startswith("onnx_variants: ") and "run `motionlcm export" in error
