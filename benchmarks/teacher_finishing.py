@@ -23,7 +23,7 @@ import torch
 from benchmarks.report import emit
 from motionlcm_node.data.dataset import HumanML3DDataset
 from motionlcm_node.data.recovery import recover_joints
-from motionlcm_node.evaluation import metrics
+from motionlcm_node.evaluation import motion_metrics
 from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import load_vae
 from motionlcm_node.training.denoised_pairs import build_denoised_pairs
@@ -51,10 +51,10 @@ def run(data: Path, models: Path, split: str, count: int, starts: tuple[int, ...
         relative, true_relative = joints - joints[..., :1, :], truth - truth[..., :1, :]
         rows[str(start)] = {
             "latent_distance": float(((latents - clean).norm(dim=(1, 2)) / clean.norm(dim=(1, 2))).mean()),
-            "mpjpe_cm": 100 * metrics.mpjpe(relative, true_relative, mask),
-            "global_mpjpe_cm": 100 * metrics.mpjpe(joints, truth, mask),
-            "foot_skating": metrics.foot_skating_ratio(joints, pairs.lengths),
-            "jitter": metrics.jitter(joints, pairs.lengths),
+            "mpjpe_cm": 100 * motion_metrics.mpjpe(relative, true_relative, mask),
+            "global_mpjpe_cm": 100 * motion_metrics.mpjpe(joints, truth, mask),
+            "foot_skating": motion_metrics.foot_skating_ratio(joints, pairs.lengths),
+            "jitter": motion_metrics.jitter(joints, pairs.lengths),
         }
     return {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -62,7 +62,7 @@ def run(data: Path, models: Path, split: str, count: int, starts: tuple[int, ...
         "models": str(models),
         "split": split,
         "crops": count,
-        "real_foot_skating": metrics.foot_skating_ratio(truth, pairs.lengths),
+        "real_foot_skating": motion_metrics.foot_skating_ratio(truth, pairs.lengths),
         "rows": rows,
     }
 

@@ -4,7 +4,7 @@
 
 Encodes one draw of test crops (the ``motionlcm eval`` protocol's first draw), decodes the posterior
 means and scores, each with MPJPE (pelvis-relative and global, cm), the foot-skating ratio
-(``metrics.foot_skating_ratio``) and jitter:
+(``motion_metrics.foot_skating_ratio``) and jitter:
 
 * real data and the plain reconstruction;
 * the reconstruction smoothed in time (Gaussian, sigma in frames, on the decoded features): does
@@ -30,7 +30,7 @@ from benchmarks.report import emit
 from motionlcm_node.data.dataset import FPS, HumanML3DDataset
 from motionlcm_node.data.features import FOOT_CONTACTS, ROOT_FEATURES
 from motionlcm_node.data.recovery import recover_joints
-from motionlcm_node.evaluation import metrics
+from motionlcm_node.evaluation import motion_metrics
 from motionlcm_node.evaluation.protocol import draw_test_set
 from motionlcm_node.machine import machine_description
 from motionlcm_node.model_store import load_vae
@@ -42,10 +42,10 @@ TOE_CONTACTS = (FOOT_CONTACTS.start + 1, FOOT_CONTACTS.start + 3)  # labels orde
 def _scores(joints: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> dict[str, float]:
     relative, true_relative = joints - joints[..., :1, :], truth - truth[..., :1, :]
     return {
-        "mpjpe_cm": 100 * metrics.mpjpe(relative, true_relative, mask),
-        "global_mpjpe_cm": 100 * metrics.mpjpe(joints, truth, mask),
-        "foot_skating": metrics.foot_skating_ratio(joints, lengths),
-        "jitter": metrics.jitter(joints, lengths),
+        "mpjpe_cm": 100 * motion_metrics.mpjpe(relative, true_relative, mask),
+        "global_mpjpe_cm": 100 * motion_metrics.mpjpe(joints, truth, mask),
+        "foot_skating": motion_metrics.foot_skating_ratio(joints, lengths),
+        "jitter": motion_metrics.jitter(joints, lengths),
     }
 
 

@@ -12,7 +12,7 @@ from motionlcm_node.data.bvh import read_bvh
 from motionlcm_node.data.recovery import recover_joints, recover_root, rotate_xz_about_y
 from motionlcm_node.data.skeleton_map import SkeletonMap
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.evaluation.metrics import foot_skating_ratio
+from motionlcm_node.evaluation.motion_metrics import foot_skating_ratio
 from motionlcm_node.sampling.foot_contacts import (
     CONTACT_JOINTS,
     contact_root_correction,

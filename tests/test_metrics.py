@@ -9,15 +9,13 @@ from scipy.spatial.transform import Rotation
 
 from motionlcm_node.evaluation.metrics import (
     diversity,
-    foot_skating_ratio,
     frechet_distance,
-    jitter,
     matching_score,
     mean_and_interval,
-    mpjpe,
     multimodality,
     r_precision,
 )
+from motionlcm_node.evaluation.motion_metrics import foot_skating_ratio, jitter, mpjpe
 
 
 def samples_with_moments(rng: np.random.Generator, mean: np.ndarray, cov: np.ndarray, num: int) -> np.ndarray:

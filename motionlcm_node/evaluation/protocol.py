@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
 from motionlcm_node.data.recovery import recover_joints
-from motionlcm_node.evaluation import metrics
+from motionlcm_node.evaluation import metrics, motion_metrics
 from motionlcm_node.model_store import EvaluatorBundle, FeatureNormalizer
 from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.text_encoder import TextEncoder
@@ -89,8 +89,8 @@ def _score(
         row.add(f"R@{k}", value)
     row.add("MM-Dist", metrics.matching_score(text_emb, motion_emb))
     row.add("Diversity", metrics.diversity(motion_emb, min(300, len(motion_emb)), generator=generator))
-    row.add("Foot skating", metrics.foot_skating_ratio(joints, draw.lengths))
-    row.add("Jitter (m/s^3)", metrics.jitter(joints, draw.lengths))
+    row.add("Foot skating", motion_metrics.foot_skating_ratio(joints, draw.lengths))
+    row.add("Jitter (m/s^3)", motion_metrics.jitter(joints, draw.lengths))
     return joints
 
 
@@ -162,8 +162,8 @@ def evaluate(
             # MPJPE as MLD reports it: joints relative to the pelvis in every frame; the global error
             # (which also counts integrated root drift) is kept beside it.
             relative, target_relative = joints - joints[..., :1, :], target_joints - target_joints[..., :1, :]
-            rows["VAE reconstruction"].add("MPJPE (m)", metrics.mpjpe(relative, target_relative, draw.mask))
-            rows["VAE reconstruction"].add("Global MPJPE (m)", metrics.mpjpe(joints, target_joints, draw.mask))
+            rows["VAE reconstruction"].add("MPJPE (m)", motion_metrics.mpjpe(relative, target_relative, draw.mask))
+            rows["VAE reconstruction"].add("Global MPJPE (m)", motion_metrics.mpjpe(joints, target_joints, draw.mask))
         for name, generate in generators.items():
             noise = torch.Generator().manual_seed(seed + repeat)
             features = torch.as_tensor(generate(draw.texts, draw.lengths.tolist(), noise), dtype=torch.float32)
