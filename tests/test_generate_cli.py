@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionlcm_node.cli import generate_command
+from motionlcm_node.cli import generate_requests
 from motionlcm_node.cli.main import main
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.text_encoder import TextEncoder
@@ -143,11 +143,13 @@ def test_missing_student_names_the_folder_and_how_to_get_it(tmp_path: Path, caps
 
 def test_prompt_file_errors_raise_motionlcm_error(tmp_path: Path) -> None:
     with pytest.raises(MotionLCMError, match="cannot read prompt file"):
-        generate_command.parse_prompt_file(tmp_path / "missing.txt", 6.0)
+        generate_requests.parse_prompt_file(tmp_path / "missing.txt", 6.0)
     (tmp_path / "p.txt").write_text("2.0 |   \n")
     with pytest.raises(MotionLCMError, match=r"p.txt:1: empty prompt"):
-        generate_command.parse_prompt_file(tmp_path / "p.txt", 6.0)
-    assert generate_command.slugify("  Wave!! -- twice ") == "wave_twice" and generate_command.slugify("?!") == "motion"
+        generate_requests.parse_prompt_file(tmp_path / "p.txt", 6.0)
+    assert (
+        generate_requests.slugify("  Wave!! -- twice ") == "wave_twice" and generate_requests.slugify("?!") == "motion"
+    )
 
 
 def test_robot_g1_writes_a_trajectory(tiny_models: Path, tmp_path: Path) -> None:
