@@ -66,6 +66,19 @@ def test_eval_with_chosen_rows_and_split(prepared_fixture_dataset: Path, tmp_pat
     assert "--timing-sentences must be 0" in capsys.readouterr().err
     assert main([*args, "--denoiser-backend", "onnx"]) == 2  # asked for, but never exported: a clear error
     assert "run `motionlcm export denoiser --model" in capsys.readouterr().err
+    assert main([*args, "--guidance-below", "0"]) == 2
+    assert "--guidance-below must be a DDPM timestep in 1-1000" in capsys.readouterr().err
+
+
+def test_eval_teacher_with_limited_interval_guidance(prepared_fixture_dataset: Path, tmp_path: Path, capsys) -> None:
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset)
+    args = ["eval", "--data", str(prepared_fixture_dataset), "--models", str(models), "--repeats", "1",
+            "--pool-size", "2", "--timing-sentences", "0", "--no-student", "--no-stabilized-rows", "--steps", "2",
+            "--guidance-below", "500"]  # fmt: skip
+    assert main(args) == 0
+    rows = [line.split("|")[1].strip() for line in capsys.readouterr().out.split("\n\n")[0].strip().splitlines()[2:]]
+    assert rows == ["Real data", "VAE reconstruction", "Teacher (DDIM 2, w = 7.5 below t = 500)"]
 
 
 def test_eval_without_an_evaluator_is_a_clear_error(tmp_path: Path, capsys) -> None:

@@ -72,3 +72,22 @@ def test_pipeline_rejects_bad_requests() -> None:
         pipeline(["walk"], [2])
     with pytest.raises(MotionLCMError, match="not in the vector table"):
         pipeline(["fly"], [20])
+
+
+def test_guidance_below_limits_guidance_to_the_quieter_steps() -> None:
+    pipeline = tiny_pipeline()
+
+    def sample(**settings: object) -> np.ndarray:
+        noise = torch.Generator().manual_seed(3)
+        return pipeline(["walk", "wave"], [20, 36], num_steps=4, guidance=7.5, generator=noise, **settings).features
+
+    everywhere = sample()
+    np.testing.assert_array_equal(sample(guidance_below=1000), everywhere)  # every DDPM timestep is below 1000
+    unguided = pipeline(["walk", "wave"], [20, 36], num_steps=4, guidance=1.0,
+                        generator=torch.Generator().manual_seed(3)).features  # fmt: skip
+    np.testing.assert_allclose(sample(guidance_below=1), unguided, atol=1e-5)  # 4 steps: none below t = 1
+    limited = sample(guidance_below=500)  # 4 DDIM steps: 751 and 501 unguided, 251 and 1 guided
+    assert not np.allclose(limited, everywhere) and not np.allclose(limited, unguided)
+    for bad in (0, 1001):
+        with pytest.raises(MotionLCMError, match="guidance_below must be a DDPM timestep"):
+            sample(guidance_below=bad)

@@ -45,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--steps", type=int, default=50, help="teacher DDIM steps")
     evaluate.add_argument("--guidance", type=float, default=7.5, help="teacher classifier-free guidance scale")
     evaluate.add_argument(
+        "--guidance-below", type=int, default=None, metavar="T",
+        help="guide only the teacher's steps below DDPM timestep T (1-1000; default: every step)",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--student-steps", type=_step_counts, default=(1, 2, 4), help="student step counts, comma separated"
     )
     evaluate.add_argument(
@@ -107,6 +111,8 @@ def run_eval(args: argparse.Namespace) -> int:
         raise MotionLCMError("--repeats and --steps must be at least 1")
     if args.pool_size < 2:
         raise MotionLCMError(f"--pool-size must be at least 2, got {args.pool_size}")
+    if args.guidance_below is not None and not 1 <= args.guidance_below <= 1000:
+        raise MotionLCMError(f"--guidance-below must be a DDPM timestep in 1-1000, got {args.guidance_below}")
     if args.timing_sentences < 0:
         raise MotionLCMError(f"--timing-sentences must be 0 (no timing) or more, got {args.timing_sentences}")
     if not (args.models / "evaluator").is_dir():
@@ -138,9 +144,10 @@ def run_eval(args: argparse.Namespace) -> int:
         pipeline = LatentDiffusionPipeline(
             vae[0], denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
         )
-        name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
+        below = "" if args.guidance_below is None else f" below t = {args.guidance_below}"
+        name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g}{below})"
         backends[name] = {"denoiser": type(denoiser).__name__, "vae_decoder": type(decoder).__name__}
-        add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance)
+        add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance, guidance_below=args.guidance_below)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
         student = MotionLCMPipeline.from_models(args.models, text_encoder, denoiser_backend=args.denoiser_backend)
         for steps in args.student_steps:

@@ -134,6 +134,7 @@ def guided_ddim(
     text: torch.Tensor,
     unconditional: torch.Tensor,
     guidance: float,
+    guidance_below: int | None = None,
 ) -> torch.Tensor:
     """DDIM steps with classifier-free guidance ``eps_u + w (eps_c - eps_u)`` over ``timesteps``.
 
@@ -145,12 +146,19 @@ def guided_ddim(
         text: [B, dim] sentence vectors.
         unconditional: [B, dim] vectors of the empty sentence.
         guidance: guidance scale w (1 = no guidance).
+        guidance_below: guide only the steps at DDPM timesteps below this; the noisier ones take the
+            conditional prediction alone (one pass, w = 1). None: every step (limited-interval
+            guidance, Kynkäänniemi et al. 2024; docs/models.md measures it on the teacher).
 
     Returns:
         [B, L, D] scaled latents after the last step.
     """
     for timestep in timesteps:
-        noise = guided_noise(denoiser, latent, timestep.expand(len(latent)), text, unconditional, guidance)
+        batch_timesteps = timestep.expand(len(latent))
+        if guidance_below is not None and int(timestep) >= guidance_below:
+            noise = denoiser(latent, batch_timesteps, text)
+        else:
+            noise = guided_noise(denoiser, latent, batch_timesteps, text, unconditional, guidance)
         latent = scheduler.step(noise, timestep, latent).prev_sample
     return latent
 
@@ -191,6 +199,7 @@ class LatentDiffusionPipeline:
         guidance: float = 7.5,
         generator: torch.Generator | None = None,
         stabilize_feet: bool = False,
+        guidance_below: int | None = None,
     ) -> MotionOutput:
         """Generate one motion per prompt.
 
@@ -202,11 +211,17 @@ class LatentDiffusionPipeline:
             generator: torch generator for the initial noise (seeded = reproducible).
             stabilize_feet: correct the root trajectory so that the feet the model labels planted
                 do not slide (``foot_contacts.py``); the pose is unchanged.
+            guidance_below: guide only the steps below this DDPM timestep (1-1000; None: every step).
 
         Returns:
             The motions and per-stage timings.
+
+        Raises:
+            MotionLCMError: a bad request or ``guidance_below`` outside 1-1000.
         """
         check_request(prompts, lengths)
+        if guidance_below is not None and not 1 <= guidance_below <= 1000:
+            raise MotionLCMError(f"guidance_below must be a DDPM timestep in 1-1000, got {guidance_below}")
         timings: dict[str, float] = {}
         start = time.perf_counter()
         device = self.denoiser.device
@@ -219,7 +234,7 @@ class LatentDiffusionPipeline:
         self.scheduler.set_timesteps(num_steps, device=device)
         latent = latent * self.scheduler.init_noise_sigma
         latent = guided_ddim(self.denoiser, self.scheduler, latent, self.scheduler.timesteps, text, unconditional,
-                             guidance)  # fmt: skip
+                             guidance, guidance_below)  # fmt: skip
         timings["denoise"] = time.perf_counter() - mark
 
         return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)
