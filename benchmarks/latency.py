@@ -55,6 +55,7 @@ from benchmarks.latency_report import (
     teacher_over_student,
 )
 from benchmarks.latency_setup import Configuration, Generate, Settings, build_configurations
+from benchmarks.report import interleaved_medians
 from motionlcm_node.machine import machine_description
 from motionlcm_node.sampling.pipeline import MotionOutput, SentenceEncoder
 from motionlcm_node.vae_decoding import OnnxFeatureDecoder, load_feature_decoder, load_onnx_decoder
@@ -148,14 +149,10 @@ def compare_decoders(models: Path, frames: int, repeats: int, device: str) -> di
     config = decoders["torch"].vae.config
     latent = torch.randn(1, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(0))
     latent = latent.to(device)
-    times: dict[str, list[float]] = {name: [] for name in decoders}
-    for index in range(repeats + 3):
-        for name, decoder in decoders.items():
-            start = time.perf_counter()
-            decoder.decode_features(latent, [frames])
-            if index >= 3:  # the first calls warm up
-                times[name].append(time.perf_counter() - start)
-    result = {f"{name}_ms": 1000 * statistics.median(values) for name, values in times.items()}
+    calls = {
+        name: (lambda decoder=decoder: decoder.decode_features(latent, [frames])) for name, decoder in decoders.items()
+    }
+    result = {f"{name}_ms": ms for name, ms in interleaved_medians(calls, repeats, warmup=3).items()}
     result["torch_over_onnx"] = result["torch_ms"] / result["onnx_ms"]
     result["dynamic_over_fixed_shapes"] = result["onnx_dynamic_shapes_ms"] / result["onnx_ms"]
     return result

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,11 +32,11 @@ import onnx
 import onnxruntime
 import torch
 
-from benchmarks.report import emit
+from benchmarks.report import emit, interleaved_medians
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.machine import machine_description
 from motionlcm_node.networks.vae import MotionVAEConfig
-from motionlcm_node.onnx_runtime import session_options
+from motionlcm_node.onnx_runtime import fixed_shape_options, session_options
 from motionlcm_node.onnx_text_encoder import OnnxTextEncoder
 from motionlcm_node.vae_decoding import DECODER_FILE, read_decoder_metadata
 
@@ -83,33 +81,20 @@ def _weight_only_8bit(source: Path, destination: Path) -> None:
     onnx.save_model(quantizer.model.model, destination)
 
 
-def _interleaved_medians(calls: dict[str, Callable[[], object]], repeats: int, warmup: int) -> dict[str, float]:
-    """Median ms per call, the calls taken round-robin so machine drifts hit every variant alike."""
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    for index in range(warmup + repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            if index >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: 1000 * statistics.median(values) for name, values in times.items()}
-
-
 def _sessions(
-    source: Path, variants: dict[str, Variant], folder: Path, threads: int, fixed: dict[str, int] | None = None
+    source: Path, variants: dict[str, Variant], folder: Path, threads: int, shapes: dict[str, tuple[int, ...]] | None
 ) -> dict[str, onnxruntime.InferenceSession]:
-    """A session per variant (the shipped graph first), free axes pinned to ``fixed`` when given."""
+    """A session per variant (the shipped graph first); with ``shapes`` (per input), fixed-shape sessions."""
     paths = {"shipped export (fp32)": source}
     for name, make in variants.items():
         paths[name] = folder / f"{source.stem}-{len(paths)}.onnx"
         make(source, paths[name])
-    sessions = {}
-    for name, path in paths.items():
-        options = session_options(threads)
-        for axis, size in (fixed or {}).items():
-            options.add_free_dimension_override_by_name(axis, size)
-        sessions[name] = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return sessions
+    providers = ["CPUExecutionProvider"]
+    options = session_options(threads)
+    if shapes is not None:  # the variants keep the shipped graph's inputs and axis names
+        graph_inputs = onnxruntime.InferenceSession(str(source), options, providers=providers).get_inputs()
+        options = fixed_shape_options(threads, graph_inputs, shapes)
+    return {name: onnxruntime.InferenceSession(str(path), options, providers=providers) for name, path in paths.items()}
 
 
 def text_encoder_rows(
@@ -123,11 +108,11 @@ def text_encoder_rows(
         "int8 dynamic, per-channel, reduce_range": _int8_dynamic(True),
         "8-bit weight-only blocks (MatMulNBits)": _weight_only_8bit,
     }
-    sessions = _sessions(encoder.onnx_path, variants, folder, threads)
+    sessions = _sessions(encoder.onnx_path, variants, folder, threads, shapes=None)
     inputs = [encoder.tokenize([sentence]) for sentence in SENTENCES]
     vectors = {name: np.concatenate([s.run(None, x)[0] for x in inputs]) for name, s in sessions.items()}
     baseline = vectors["shipped export (fp32)"]
-    times = _interleaved_medians(
+    times = interleaved_medians(
         {name: (lambda s=s: s.run(None, inputs[0])) for name, s in sessions.items()}, repeats, warmup
     )
     tokens = int(inputs[0]["input_ids"].shape[1])
@@ -147,16 +132,16 @@ def decoder_rows(
     variants = {"transformer fusions": _fused(vae.heads, vae.width), "int8 dynamic, per-channel": _int8_dynamic(False)}
     patch = int(meta["temporal_patch"])
     padded = -(-frames // patch) * patch
-    sessions = _sessions(vae_dir / DECODER_FILE, variants, folder, threads, {"batch": 1, "2*groups": padded})
-    generator = np.random.default_rng(0)
     shape = (1, int(meta["latent_tokens"]), int(meta["latent_dim"]))
+    sessions = _sessions(vae_dir / DECODER_FILE, variants, folder, threads, {"latent": shape, "valid": (1, padded)})
+    generator = np.random.default_rng(0)
     feeds = [
         {"latent": generator.standard_normal(shape).astype(np.float32), "valid": np.ones((1, padded), np.bool_)}
         for _ in range(latents)
     ]
     outputs = {name: [s.run(None, x)[0] for x in feeds] for name, s in sessions.items()}
     baseline = outputs["shipped export (fp32)"]
-    times = _interleaved_medians(
+    times = interleaved_medians(
         {name: (lambda s=s: s.run(None, feeds[0])) for name, s in sessions.items()}, repeats, warmup
     )
     return [

@@ -1,9 +1,11 @@
-"""Shared output for benchmarks: a description of the machine, JSON, and a markdown table."""
+"""Shared parts of the benchmarks: interleaved timing, a description of the machine, JSON, a markdown table."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import statistics
+import time
+from collections.abc import Callable, Sequence
 
 from motionlcm_node.machine import machine_description
 
@@ -22,3 +24,21 @@ def emit(result: dict[str, object], header: Sequence[str], rows: Sequence[Sequen
     print(markdown_table(header, rows))
     machine = result.get("machine", machine_description())
     print(f"\nMachine: {machine['cpu']}, {machine['logical_cores']} logical cores, {machine['os']}")
+
+
+def interleaved_medians(calls: dict[str, Callable[[], object]], repeats: int, warmup: int) -> dict[str, float]:
+    """Median ms per call of each of ``calls``, taken round-robin so machine drifts hit them all alike.
+
+    Args:
+        calls: name -> a call to time (no arguments).
+        repeats: timed rounds.
+        warmup: untimed rounds first.
+    """
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for index in range(warmup + repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            if index >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(values) for name, values in times.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,24 @@ def session_options(threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def fixed_shape_options(threads: int, graph_inputs: Sequence[Any], shapes: dict[str, Sequence[int]]) -> Any:
+    """``session_options(threads)`` with every symbolic axis of a graph pinned to one request's sizes.
+
+    ONNX Runtime then folds the graph's shape arithmetic into constants: a session for that shape only.
+
+    Args:
+        threads: intra-op threads.
+        graph_inputs: the graph's inputs, as a session's ``get_inputs()`` lists them.
+        shapes: per input name, the full shape of the request.
+    """
+    options = session_options(threads)
+    for graph_input in graph_inputs:
+        for axis, dim in enumerate(graph_input.shape):
+            if isinstance(dim, str):  # a symbolic axis: pin it to this request's size
+                options.add_free_dimension_override_by_name(dim, int(shapes[graph_input.name][axis]))
     return options
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.onnx_runtime import onnx_providers, onnx_runs_on, read_export_json, session_options
+from motionlcm_node.onnx_runtime import onnx_providers, read_export_json, session_options, wants_onnx
 from motionlcm_node.text_encoder import CachingSentenceEncoder, TextEncoder, default_model_path, model_id_of
 
 EXPORT_FORMAT = 1
@@ -184,19 +184,19 @@ def load_text_encoder(
         An ``OnnxTextEncoder`` or a ``TextEncoder``.
 
     Raises:
-        MotionLCMError: unknown backend; with "onnx", a missing or stale export (the message says to
-            run ``motionlcm export text-encoder``) or a device ONNX Runtime cannot use.
+        MotionLCMError: unknown backend or fewer than one thread (for every backend, as the VAE
+            decoder and denoiser loaders do); with "onnx", a missing or stale export (the message says
+            to run ``motionlcm export text-encoder``) or a device ONNX Runtime cannot use.
     """
-    if backend not in ("auto", "onnx", "torch"):
-        raise MotionLCMError(f"text-encoder backend must be auto, onnx or torch, got {backend!r}")
+    if not wants_onnx(backend, device, threads, "text-encoder"):
+        return TextEncoder(model_path, device=device)
     if backend == "auto":
         folder = Path(model_path) if model_path is not None else default_model_path()
         path = Path(onnx_path) if onnx_path is not None else default_onnx_path(model_id_of(folder))
         try:
-            usable = onnx_runs_on(device) and export_is_current(path, model_id_of(folder))
+            current = export_is_current(path, model_id_of(folder))
         except MotionLCMError:
-            usable = False
-        backend = "onnx" if usable else "torch"
-    if backend == "onnx":
-        return OnnxTextEncoder(onnx_path, model_path, device=device, threads=threads)
-    return TextEncoder(model_path, device=device)
+            current = False
+        if not current:
+            return TextEncoder(model_path, device=device)
+    return OnnxTextEncoder(onnx_path, model_path, device=device, threads=threads)

@@ -26,6 +26,7 @@ from motionlcm_node.model_store import FeatureNormalizer, load_vae
 from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.onnx_runtime import (
     files_digest,
+    fixed_shape_options,
     onnx_providers,
     read_export_json,
     session_options,
@@ -166,12 +167,8 @@ class OnnxFeatureDecoder:
     def _fixed_shape_session(self, batch: int, frames: int) -> Any:
         import onnxruntime
 
-        options = session_options(self.threads)
-        sizes = {"latent": (batch, *self.latent_shape), "valid": (batch, frames)}
-        for graph_input in self.session.get_inputs():
-            for axis, dim in enumerate(graph_input.shape):
-                if isinstance(dim, str):  # a symbolic axis: pin it to this request's size
-                    options.add_free_dimension_override_by_name(dim, sizes[graph_input.name][axis])
+        shapes = {"latent": (batch, *self.latent_shape), "valid": (batch, frames)}
+        options = fixed_shape_options(self.threads, self.session.get_inputs(), shapes)
         return onnxruntime.InferenceSession(self._graph, options, providers=self.providers)
 
     def _session_for(self, batch: int, frames: int) -> Any:

@@ -102,7 +102,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from motionlcm_node.onnx_denoiser import load_denoiser_backend
     from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
-    from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
+    from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, check_guidance_below
     from motionlcm_node.sampling.schedules import ddim_scheduler
     from motionlcm_node.text_encoder import TextEncoder
     from motionlcm_node.vae_decoding import load_feature_decoder
@@ -111,8 +111,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise MotionLCMError("--repeats and --steps must be at least 1")
     if args.pool_size < 2:
         raise MotionLCMError(f"--pool-size must be at least 2, got {args.pool_size}")
-    if args.guidance_below is not None and not 1 <= args.guidance_below <= 1000:
-        raise MotionLCMError(f"--guidance-below must be a DDPM timestep in 1-1000, got {args.guidance_below}")
+    check_guidance_below(args.guidance_below, "--guidance-below")  # before minutes of loading and scoring
     if args.timing_sentences < 0:
         raise MotionLCMError(f"--timing-sentences must be 0 (no timing) or more, got {args.timing_sentences}")
     if not (args.models / "evaluator").is_dir():

@@ -56,6 +56,12 @@ def initial_noise(denoiser: Denoiser, batch: int, generator: torch.Generator | N
     return noise.to(denoiser.device)
 
 
+def check_guidance_below(value: int | None, name: str = "guidance_below") -> None:
+    """Raise ``MotionLCMError`` unless ``value`` is None or a DDPM timestep in 1-1000 (``name``: for the message)."""
+    if value is not None and not 1 <= value <= 1000:
+        raise MotionLCMError(f"{name} must be a DDPM timestep in 1-1000, got {value}")
+
+
 def check_request(prompts: Sequence[str], lengths: Sequence[int]) -> None:
     """Raise ``MotionLCMError`` unless there is one length of at least ``MIN_FRAMES`` per prompt."""
     if len(prompts) != len(lengths) or not prompts:
@@ -220,8 +226,7 @@ class LatentDiffusionPipeline:
             MotionLCMError: a bad request or ``guidance_below`` outside 1-1000.
         """
         check_request(prompts, lengths)
-        if guidance_below is not None and not 1 <= guidance_below <= 1000:
-            raise MotionLCMError(f"guidance_below must be a DDPM timestep in 1-1000, got {guidance_below}")
+        check_guidance_below(guidance_below)
         timings: dict[str, float] = {}
         start = time.perf_counter()
         device = self.denoiser.device
