@@ -106,6 +106,7 @@ def test_foot_contact_velocity_term_sees_feet_sliding_against_the_pelvis_only(pr
     from motionlcm_node.data.features import FOOT_CONTACTS
     from motionlcm_node.data.recovery import recover_joints
     from motionlcm_node.training.config import TrainConfig
+    from motionlcm_node.training.motion_losses import foot_contact_velocity_error
     from motionlcm_node.training.stages import VAEStage
 
     stage = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)), MotionVAEConfig(**TINY_VAE)))
@@ -117,7 +118,7 @@ def test_foot_contact_velocity_term_sees_feet_sliding_against_the_pelvis_only(pr
     assert contact[..., :2].any()  # the left foot is planted somewhere, so a sliding left foot must count
 
     def term(joints: torch.Tensor) -> float:
-        return stage._foot_contact_velocity_loss(joints, target, contact, both_valid).item()
+        return foot_contact_velocity_error(joints, target, contact, both_valid).item()
 
     assert term(target) == 0.0
     drifting = target.clone()
@@ -128,7 +129,7 @@ def test_foot_contact_velocity_term_sees_feet_sliding_against_the_pelvis_only(pr
 
 
 def test_acceleration_term_sees_jitter_but_not_steady_motion() -> None:
-    from motionlcm_node.training.stages import acceleration_error
+    from motionlcm_node.training.motion_losses import acceleration_error
 
     torch.manual_seed(0)
     target = torch.randn(2, 12, 22, 3).cumsum(dim=1) * 0.01
@@ -217,6 +218,60 @@ def test_decoder_fine_tune_on_teacher_finished_pairs(prepared_fixture_dataset: P
     stamp = cached[0].stat().st_mtime_ns
     assert main(["train", "vae", "--config", str(config), "--steps", "4"]) == 0  # resumed: the pairs are read back
     assert list(tuned.glob("denoised_pairs_*.safetensors")) == cached and cached[0].stat().st_mtime_ns == stamp
+
+
+def test_decoder_fine_tune_with_the_sliding_term_on_generated_latents(
+    prepared_fixture_dataset: Path, tmp_path: Path
+) -> None:
+    from motionlcm_node.training.stages import VAEStage
+    from tests.tiny_models import write_tiny_models
+
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset, student=True)
+    vae_config = json.loads((models / "vae" / "config.json").read_text())["vae"]
+    tuned = tmp_path / "sliding"
+    config = write_config(tmp_path / "s.json", prepared_fixture_dataset, tuned, model=vae_config,
+                          init_from=str(models / "vae"), train_decoder_only=True,
+                          pair_teacher_dir=str(models / "teacher"), pair_count=4,
+                          pair_student_dir=str(models / "student"), generated_count=6,
+                          generated_sliding_weight=1.0, generated_anchor_weight=1.0)  # fmt: skip
+    assert main(["train", "vae", "--config", str(config)]) == 0
+    log = read_log(tuned)
+    assert all(float(row["generated_sliding"]) >= 0 and float(row["generated_anchor"]) >= 0 for row in log)
+    stage = VAEStage(load_stage_config(VAEStageConfig, config, MotionVAEConfig))
+    terms: dict[str, torch.Tensor] = {}
+    stage._generated_terms(stage.build_model().eval(), 4, torch.device("cpu"), terms)  # eval: no dropout
+    assert terms["generated_anchor"].item() == pytest.approx(0.0, abs=1e-7)  # the initial decoder is its own anchor
+    assert terms["generated_sliding"].item() >= 0.0
+    cached = list(tuned.glob("generated_latents_*.safetensors"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    assert main(["train", "vae", "--config", str(config), "--steps", "4"]) == 0  # resumed: the latents are read back
+    assert list(tuned.glob("generated_latents_*.safetensors")) == cached and cached[0].stat().st_mtime_ns == stamp
+
+
+def test_generated_latents_are_seeded_and_every_second_is_the_students(
+    prepared_fixture_dataset: Path, tmp_path: Path
+) -> None:
+    from motionlcm_node.data.dataset import HumanML3DDataset
+    from motionlcm_node.training.generated_latents import build_generated_latents
+    from tests.tiny_models import write_tiny_models
+
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset, student=True)
+    dataset = HumanML3DDataset(prepared_fixture_dataset, "train", min_length=16, max_length=32)
+
+    def build(student: bool, seed: int = 3) -> torch.Tensor:
+        generated = build_generated_latents(models / "teacher", dataset, prepared_fixture_dataset, 6, 7.5, seed,
+                                            student_dir=models / "student" if student else None)  # fmt: skip
+        assert generated.latents.shape == (6, 2, 4) and torch.isfinite(generated.latents).all()
+        assert 16 <= int(generated.lengths.min()) and int(generated.lengths.max()) <= 32
+        return generated.latents
+
+    both, teacher_only = build(True), build(False)
+    assert torch.equal(both, build(True)) and not torch.equal(both, build(True, seed=4))
+    assert torch.equal(both[0::2], teacher_only[0::2])  # same noise, same teacher samples
+    assert not torch.allclose(both[1::2], teacher_only[1::2])  # the student's one step instead
 
 
 def test_denoised_pairs_keep_the_crop_when_started_low_and_not_when_started_high(
@@ -336,6 +391,8 @@ def test_ddp_on_cpu_with_two_processes(prepared_fixture_dataset: Path, tmp_path:
         ({"init_from": "x", "pair_teacher_dir": "t"}, "needs train_decoder_only"),
         ({"init_from": "x", "train_decoder_only": True, "pair_teacher_dir": "t", "pair_start_timesteps": [0]}, "1-999"),
         ({"init_from": "x", "train_decoder_only": True, "pair_student_dir": "s"}, "needs pair_teacher_dir"),
+        ({"init_from": "x", "train_decoder_only": True, "generated_count": 8}, "needs pair_teacher_dir"),
+        ({"generated_sliding_weight": -1.0}, "generated_sliding_weight and generated_anchor_weight >= 0"),
     ],
 )
 def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:

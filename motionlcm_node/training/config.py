@@ -118,6 +118,16 @@ class VAEStageConfig:
             pair is finished by it instead, in one consistency step (the latents the student
             produces at run time; docs/models.md *Seventh session*: it helps the student most).
         pair_student_timesteps: timesteps on the student's distillation grid, used in turn.
+        generated_count: when above 0 (needs ``pair_teacher_dir``), this many latents sampled from
+            pure noise by the pair teacher (DDIM 50 at ``pair_guidance``) and, for every second one
+            with ``pair_student_dir``, by the student in one step (``generated_latents.py``); each
+            step decodes ``batch_size`` of them for the target-free term below.
+        generated_sliding_weight: weight of ``low_foot_sliding`` (m/s: horizontal foot speed above
+            0.25 m/s while the foot is below 5 cm) on those decodings (docs/models.md, *Twelfth
+            session*).
+        generated_anchor_weight: weight of the reconstruction terms between those decodings and the
+            ``init_from`` decoder's decodings of the same latents: keeps what the sliding term does
+            not ask to change.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -144,6 +154,9 @@ class VAEStageConfig:
     pair_weight: float = 1.0
     pair_student_dir: str = ""
     pair_student_timesteps: tuple[int, ...] = (499, 759)
+    generated_count: int = 0
+    generated_sliding_weight: float = 0.0
+    generated_anchor_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.train_decoder_only and not self.init_from:
@@ -159,6 +172,10 @@ class VAEStageConfig:
                 raise ValueError("need pair_count >= 1, pair_weight >= 0 and pair_guidance >= 1")
             if not self.pair_start_timesteps or not all(0 < t < 1000 for t in self.pair_start_timesteps):
                 raise ValueError("pair_start_timesteps must be DDPM timesteps in 1-999")
+        if self.generated_count < 0 or min(self.generated_sliding_weight, self.generated_anchor_weight) < 0:
+            raise ValueError("need generated_count, generated_sliding_weight and generated_anchor_weight >= 0")
+        if self.generated_count and not self.pair_teacher_dir:
+            raise ValueError("generated_count needs pair_teacher_dir (the generator of the latents)")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from motionlcm_node.data.features import (
     ROOT_FEATURES,
 )
 from motionlcm_node.data.recovery import recover_joints
-from motionlcm_node.data.smpl import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
@@ -41,8 +40,10 @@ from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
 from motionlcm_node.training.denoised_pairs import DenoisedPairs, cached_denoised_pairs
+from motionlcm_node.training.generated_latents import GeneratedLatents, cached_generated_latents
 from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
 from motionlcm_node.training.loop import motion_text_dataset
+from motionlcm_node.training.motion_losses import acceleration_error, foot_contact_velocity_error, low_foot_sliding
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
 
@@ -60,25 +61,6 @@ def dataset_normalizer(data_dir: str | Path) -> FeatureNormalizer:
     return FeatureNormalizer(
         torch.from_numpy(np.load(root / "Mean.npy")).float(), torch.from_numpy(np.load(root / "Std.npy")).float()
     )
-
-
-def acceleration_error(joints: torch.Tensor, target: torch.Tensor, both_valid: torch.Tensor) -> torch.Tensor:
-    """Smooth-L1 (beta 1 m/s^2) between world-frame joint accelerations at ``FPS``.
-
-    Args:
-        joints: [B, T, 22, 3] recovered joints (m).
-        target: [B, T, 22, 3] the data's joints (m).
-        both_valid: [B, T - 1] True where frames t and t + 1 are both valid.
-
-    Returns:
-        The mean over joints, axes and frames t whose neighbours t - 1 and t + 1 are valid.
-    """
-
-    def acceleration(positions: torch.Tensor) -> torch.Tensor:
-        return (positions[:, 2:] - 2.0 * positions[:, 1:-1] + positions[:, :-2]) * FPS**2
-
-    error = functional.smooth_l1_loss(acceleration(joints), acceleration(target), reduction="none", beta=1.0)
-    return masked_mean(error, both_valid[:, 1:] & both_valid[:, :-1])
 
 
 class VAEStage:
@@ -110,6 +92,15 @@ class VAEStage:
             self.pairs = cached_denoised_pairs(
                 self.initial, Path(config.init_from), Path(config.pair_teacher_dir), Path(train.data_dir),
                 Path(train.out_dir), settings, train.min_length, train.max_length, student,
+            )  # fmt: skip
+        self.generated: GeneratedLatents | None = None
+        if config.generated_count and self.initial is not None:
+            train = config.train
+            settings = {"count": config.generated_count, "guidance": config.pair_guidance, "seed": train.seed}
+            student = Path(config.pair_student_dir) if config.pair_student_dir else None
+            self.generated = cached_generated_latents(
+                Path(config.pair_teacher_dir), Path(train.data_dir), Path(train.out_dir), settings,
+                train.min_length, train.max_length, student,
             )  # fmt: skip
         self.feature_weights = torch.ones(FEATURE_DIM)
         for group, weight in (
@@ -163,7 +154,28 @@ class VAEStage:
             pair_total, _ = self._reconstruction_loss(decoded, pairs["motion"], pairs["mask"])
             total = total + self.config.pair_weight * pair_total
             terms["pair"] = pair_total
+        if self.generated is not None:
+            total = total + self._generated_terms(model, len(lengths), motion.device, terms)
         return total, {name: value.item() for name, value in terms.items()}
+
+    def _generated_terms(
+        self, model: nn.Module, count: int, device: torch.device, terms: dict[str, torch.Tensor]
+    ) -> torch.Tensor:
+        """Sliding (and anchor) terms on ``count`` decoded generated latents; adds them to ``terms``."""
+        c, generated = self.config, self.generated.sample(count, device)
+        latents, lengths, mask = generated["latents"], generated["lengths"], generated["mask"]
+        decoded = getattr(model, "module", model).decode(latents, lengths, mask.shape[1])
+        joints = recover_joints(self.normalizer.to(device).denormalize(decoded))
+        sliding = low_foot_sliding(joints, mask[:, 1:] & mask[:, :-1])
+        terms["generated_sliding"] = sliding
+        total = c.generated_sliding_weight * sliding
+        if c.generated_anchor_weight > 0:
+            with torch.no_grad():
+                anchor = self.initial.to(device).decode(latents, lengths, mask.shape[1])
+            anchor_total, _ = self._reconstruction_loss(decoded, anchor, mask)
+            terms["generated_anchor"] = anchor_total
+            total = total + c.generated_anchor_weight * anchor_total
+        return total
 
     def _reconstruction_loss(
         self, reconstruction: torch.Tensor, motion: torch.Tensor, mask: torch.Tensor
@@ -188,7 +200,7 @@ class VAEStage:
             (joints[:, 1:] - joints[:, :-1]) * FPS, (target[:, 1:] - target[:, :-1]) * FPS, both_valid
         )
         contact = raw_motion[:, :-1, FOOT_CONTACTS] > 0.5
-        foot_velocity_loss = self._foot_contact_velocity_loss(joints, target, contact, both_valid)
+        foot_velocity_loss = foot_contact_velocity_error(joints, target, contact, both_valid)
         acceleration_loss = acceleration_error(joints, target, both_valid)
         total = (
             c.feature_weight * feature_loss
@@ -202,26 +214,6 @@ class VAEStage:
                  "velocity": velocity_loss, "foot_contact_velocity": foot_velocity_loss,
                  "acceleration": acceleration_loss}  # fmt: skip
         return total, terms
-
-    def _foot_contact_velocity_loss(
-        self, joints: torch.Tensor, target: torch.Tensor, contact: torch.Tensor, both_valid: torch.Tensor
-    ) -> torch.Tensor:
-        """Smooth-L1 (beta 0.1 m/s) of the feet's pelvis-relative velocity where the data says contact.
-
-        Args:
-            joints: [B, T, 22, 3] recovered joints (m).
-            target: [B, T, 22, 3] the data's joints (m).
-            contact: [B, T - 1, 4] the data's contact labels at frame t (order: left ankle, left toe,
-                right ankle, right toe).
-            both_valid: [B, T - 1] True where frames t and t + 1 are both valid.
-        """
-        feet = [*LEFT_FOOT_JOINTS, *RIGHT_FOOT_JOINTS]  # the order of the four contact labels
-        relative, relative_target = joints[:, :, feet] - joints[:, :, :1], target[:, :, feet] - target[:, :, :1]
-        velocity = (relative[:, 1:] - relative[:, :-1]) * FPS
-        velocity_target = (relative_target[:, 1:] - relative_target[:, :-1]) * FPS
-        error = functional.smooth_l1_loss(velocity, velocity_target, reduction="none", beta=0.1)  # [B, T-1, 4, 3]
-        weights = (both_valid[..., None] & contact).to(error.dtype)[..., None]
-        return (error * weights).sum() / (3.0 * weights.sum()).clamp_min(1.0)
 
     def export(self, model: nn.Module, directory: Path) -> None:
         """Weights, network config and the feature statistics the VAE was trained with."""
