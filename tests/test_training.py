@@ -195,47 +195,49 @@ def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path
     assert main(["train", "vae", "--config", str(other)]) == 2  # a different network: a clear error
 
 
-def test_decoder_fine_tune_on_teacher_finished_pairs(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+def fine_tune_tiny_decoder(dataset: Path, tmp_path: Path, **fields: object) -> tuple[Path, Path, Path]:
+    """Tiny models, then one decoder-only fine-tune of their VAE with ``fields``: (models, run folder, config)."""
     from tests.tiny_models import write_tiny_models
 
     models = tmp_path / "models"
-    write_tiny_models(models, prepared_fixture_dataset, student=True)
+    write_tiny_models(models, dataset, student=True)
     vae_config = json.loads((models / "vae" / "config.json").read_text())["vae"]
-    tuned = tmp_path / "adapted"
-    config = write_config(tmp_path / "a.json", prepared_fixture_dataset, tuned, model=vae_config,
-                          init_from=str(models / "vae"), train_decoder_only=True,
-                          pair_teacher_dir=str(models / "teacher"), pair_count=5,
-                          pair_start_timesteps=[200, 900], pair_student_dir=str(models / "student"),
-                          pair_student_timesteps=[499])  # fmt: skip
+    tuned = tmp_path / "tuned"
+    config = write_config(tmp_path / "tune.json", dataset, tuned, model=vae_config, init_from=str(models / "vae"),
+                          train_decoder_only=True, pair_teacher_dir=str(models / "teacher"),
+                          pair_student_dir=str(models / "student"), **fields)  # fmt: skip
     assert main(["train", "vae", "--config", str(config)]) == 0
+    return models, tuned, config
+
+
+def assert_resume_reads_the_cache(tuned: Path, config: Path, prefix: str) -> None:
+    """A resumed run finds the one cache file ``prefix_*.safetensors`` and does not rebuild it."""
+    cached = list(tuned.glob(f"{prefix}_*.safetensors"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    assert main(["train", "vae", "--config", str(config), "--steps", "4"]) == 0
+    assert list(tuned.glob(f"{prefix}_*.safetensors")) == cached and cached[0].stat().st_mtime_ns == stamp
+
+
+def test_decoder_fine_tune_on_teacher_finished_pairs(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    models, tuned, config = fine_tune_tiny_decoder(
+        prepared_fixture_dataset, tmp_path, pair_count=5, pair_start_timesteps=[200, 900], pair_student_timesteps=[499]
+    )
     log = read_log(tuned)
     assert "pair" in log[0] and all(float(row["pair"]) > 0 for row in log)
     (before, _), (after, _) = load_vae(models / "vae"), load_vae(tuned / "model")
     changed = {name for name, value in after.state_dict().items() if not torch.equal(value, before.state_dict()[name])}
     assert changed and all(name.startswith(("decoder", "latent_input")) for name in changed)
-    cached = list(tuned.glob("denoised_pairs_*.safetensors"))
-    assert len(cached) == 1
-    stamp = cached[0].stat().st_mtime_ns
-    assert main(["train", "vae", "--config", str(config), "--steps", "4"]) == 0  # resumed: the pairs are read back
-    assert list(tuned.glob("denoised_pairs_*.safetensors")) == cached and cached[0].stat().st_mtime_ns == stamp
+    assert_resume_reads_the_cache(tuned, config, "denoised_pairs")
 
 
 def test_decoder_fine_tune_with_the_sliding_term_on_generated_latents(
     prepared_fixture_dataset: Path, tmp_path: Path
 ) -> None:
     from motionlcm_node.training.stages import VAEStage
-    from tests.tiny_models import write_tiny_models
 
-    models = tmp_path / "models"
-    write_tiny_models(models, prepared_fixture_dataset, student=True)
-    vae_config = json.loads((models / "vae" / "config.json").read_text())["vae"]
-    tuned = tmp_path / "sliding"
-    config = write_config(tmp_path / "s.json", prepared_fixture_dataset, tuned, model=vae_config,
-                          init_from=str(models / "vae"), train_decoder_only=True,
-                          pair_teacher_dir=str(models / "teacher"), pair_count=4,
-                          pair_student_dir=str(models / "student"), generated_count=6,
-                          generated_sliding_weight=1.0, generated_anchor_weight=1.0)  # fmt: skip
-    assert main(["train", "vae", "--config", str(config)]) == 0
+    _, tuned, config = fine_tune_tiny_decoder(prepared_fixture_dataset, tmp_path, pair_count=4, generated_count=6,
+                                              generated_sliding_weight=1.0, generated_anchor_weight=1.0)  # fmt: skip
     log = read_log(tuned)
     assert all(float(row["generated_sliding"]) >= 0 and float(row["generated_anchor"]) >= 0 for row in log)
     stage = VAEStage(load_stage_config(VAEStageConfig, config, MotionVAEConfig))
@@ -243,11 +245,7 @@ def test_decoder_fine_tune_with_the_sliding_term_on_generated_latents(
     stage._generated_terms(stage.build_model().eval(), 4, torch.device("cpu"), terms)  # eval: no dropout
     assert terms["generated_anchor"].item() == pytest.approx(0.0, abs=1e-7)  # the initial decoder is its own anchor
     assert terms["generated_sliding"].item() >= 0.0
-    cached = list(tuned.glob("generated_latents_*.safetensors"))
-    assert len(cached) == 1
-    stamp = cached[0].stat().st_mtime_ns
-    assert main(["train", "vae", "--config", str(config), "--steps", "4"]) == 0  # resumed: the latents are read back
-    assert list(tuned.glob("generated_latents_*.safetensors")) == cached and cached[0].stat().st_mtime_ns == stamp
+    assert_resume_reads_the_cache(tuned, config, "generated_latents")
 
 
 def test_generated_latents_are_seeded_and_every_second_is_the_students(

@@ -50,6 +50,16 @@ def input_digest(weight_files: Sequence[Path], settings: object | None = None, w
     return digest.hexdigest()[:DIGEST_CHARS]
 
 
+def cache_file(folder: Path, name: str, model_dirs: Sequence[Path], settings: object) -> Path:
+    """``folder/<name>_<digest>.safetensors``, the digest over the models' ``model.safetensors`` and ``settings``.
+
+    Raises:
+        MotionLCMError: a model folder has no ``model.safetensors``.
+    """
+    weights = [directory / "model.safetensors" for directory in model_dirs]
+    return folder / f"{name}_{input_digest(weights, settings, name.replace('_', ' '))}.safetensors"
+
+
 def load_or_build(path: Path, load: Callable[[Path], Cache], build: Callable[[], Cache]) -> Cache:
     """``load(path)`` when the cache file exists, else ``build()``, saved to ``path`` before returning."""
     if path.is_file():

@@ -31,8 +31,8 @@ from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.sampling.consistency import consistency_output, grid_timesteps, lcm_scheduler
 from motionlcm_node.sampling.pipeline import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
-from motionlcm_node.training.cache_keys import input_digest, load_or_build
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
+from motionlcm_node.training.cache_keys import cache_file, load_or_build
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
 LOGGER = logging.getLogger(__name__)
@@ -78,6 +78,25 @@ class DenoisedPairs:
         """Read pairs written by ``save``."""
         tensors = load_file(str(path))
         return cls(tensors["motion"], tensors["lengths"], tensors["latents"])
+
+
+def load_generators(
+    teacher_dir: Path, data_dir: Path, student_dir: Path | None, what: str
+) -> tuple[TeacherBundle, CachedTextVectors, StudentBundle | None]:
+    """The teacher, the dataset's caption vectors and the optional student, checked to belong together.
+
+    Raises:
+        MotionLCMError: the captions were encoded by another text model than the teacher's, or the
+            student was not distilled from this teacher (text model or latent scale differ).
+    """
+    teacher = load_teacher(teacher_dir)
+    text_vectors, model_id = dataset_text_vectors(data_dir)
+    if model_id != teacher.text_model:
+        raise MotionLCMError(f"{what}: the teacher uses text model {teacher.text_model}, not {model_id}")
+    student = load_student(student_dir) if student_dir is not None else None
+    if student is not None and (student.text_model, student.latent_scale) != (teacher.text_model, teacher.latent_scale):
+        raise MotionLCMError(f"{what}: the student was not distilled from this teacher")
+    return teacher, text_vectors, student
 
 
 def grid_start(timesteps: torch.Tensor, start: int) -> int:
@@ -148,17 +167,11 @@ def build_denoised_pairs(
     Returns:
         The pairs, latents in the VAE's (unscaled) latent space.
     """
-    teacher = load_teacher(teacher_dir)
-    text_vectors, model_id = dataset_text_vectors(data_dir)
-    if model_id != teacher.text_model:
-        raise MotionLCMError(f"denoised pairs: the teacher uses text model {teacher.text_model}, not {model_id}")
-    student = load_student(student_dir) if student_dir is not None else None
+    teacher, text_vectors, student = load_generators(teacher_dir, data_dir, student_dir, "denoised pairs")
     if student is not None:
         grid = grid_timesteps(student.original_steps)
         if not student_timesteps or not set(student_timesteps) <= set(grid):
             raise MotionLCMError(f"denoised pairs: student timesteps {student_timesteps} are not on its grid")
-        if student.text_model != teacher.text_model or student.latent_scale != teacher.latent_scale:
-            raise MotionLCMError("denoised pairs: the student was not distilled from this teacher")
     ddim = ddim_scheduler()
     ddim.set_timesteps(DDIM_STEPS)
     generator = torch.Generator().manual_seed(seed)
@@ -223,9 +236,7 @@ def cached_denoised_pairs(
         student_dir: the optional student (its weights join the key).
     """
     sources = [vae_dir, teacher_dir] + ([student_dir] if student_dir is not None else [])
-    key = {**settings, "min": min_length, "max": max_length}
-    digest = input_digest([source / "model.safetensors" for source in sources], key, "denoised pairs")
-    path = folder / f"denoised_pairs_{digest}.safetensors"
+    path = cache_file(folder, "denoised_pairs", sources, {**settings, "min": min_length, "max": max_length})
 
     def build() -> DenoisedPairs:
         dataset = HumanML3DDataset(data_dir, "train", min_length=min_length, max_length=max_length)

@@ -23,14 +23,12 @@ from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import load_student, load_teacher
 from motionlcm_node.sampling.consistency import consistency_output, lcm_scheduler
 from motionlcm_node.sampling.pipeline import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
-from motionlcm_node.training.cache_keys import input_digest, load_or_build
-from motionlcm_node.training.denoised_pairs import DDIM_STEPS
-from motionlcm_node.training.text_vectors import dataset_text_vectors
+from motionlcm_node.training.cache_keys import cache_file, load_or_build
+from motionlcm_node.training.denoised_pairs import DDIM_STEPS, load_generators
 
 LOGGER = logging.getLogger(__name__)
 STUDENT_START = 999  # the 1-step student's timestep (pure noise)
@@ -96,13 +94,7 @@ def build_generated_latents(
     Returns:
         The latents in the VAE's (unscaled) latent space, with their lengths.
     """
-    teacher = load_teacher(teacher_dir)
-    text_vectors, model_id = dataset_text_vectors(data_dir)
-    if model_id != teacher.text_model:
-        raise MotionLCMError(f"generated latents: the teacher uses text model {teacher.text_model}, not {model_id}")
-    student = load_student(student_dir) if student_dir is not None else None
-    if student is not None and (student.text_model, student.latent_scale) != (teacher.text_model, teacher.latent_scale):
-        raise MotionLCMError("generated latents: the student was not distilled from this teacher")
+    teacher, text_vectors, student = load_generators(teacher_dir, data_dir, student_dir, "generated latents")
     ddim = ddim_scheduler()
     ddim.set_timesteps(DDIM_STEPS)
     generator = torch.Generator().manual_seed(seed)
@@ -154,9 +146,7 @@ def cached_generated_latents(
         student_dir: the optional student (its weights join the key).
     """
     sources = [teacher_dir] + ([student_dir] if student_dir is not None else [])
-    key = {**settings, "min": min_length, "max": max_length}
-    digest = input_digest([source / "model.safetensors" for source in sources], key, "generated latents")
-    path = folder / f"generated_latents_{digest}.safetensors"
+    path = cache_file(folder, "generated_latents", sources, {**settings, "min": min_length, "max": max_length})
 
     def build() -> GeneratedLatents:
         dataset = HumanML3DDataset(data_dir, "train", min_length=min_length, max_length=max_length)

@@ -33,7 +33,7 @@ from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.sampling.consistency import clean_latent, grid_timesteps
 from motionlcm_node.sampling.pipeline import guided_noise
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
-from motionlcm_node.training.cache_keys import input_digest, load_or_build
+from motionlcm_node.training.cache_keys import cache_file, load_or_build
 
 LOGGER = logging.getLogger(__name__)
 
@@ -207,8 +207,7 @@ def cached_teacher_trajectories(
         settings: ``original_steps``, ``record_timesteps``, ``count``, ``guidance`` and ``seed``.
     """
     key = {"settings": settings, "captions": captions}
-    digest = input_digest([teacher_dir / "model.safetensors"], key, "teacher trajectories")
-    path = folder / f"teacher_trajectories_{digest}.safetensors"
+    path = cache_file(folder, "teacher_trajectories", [teacher_dir], key)
 
     def build() -> TeacherTrajectories:
         trajectories = build_teacher_trajectories(
