@@ -4,7 +4,8 @@
   velocities and the feet's pelvis-relative velocity on contact frames (metres, m/s) + KL, all
   masked over padding (MLD / MotionLCM recipe plus the velocity terms); optionally from a trained
   VAE with the encoder frozen, and then optionally also on latents a teacher finished
-  (``denoised_pairs.py``).
+  (``denoised_pairs.py``) and, with no target, on latents the teacher and the student sampled from
+  pure noise (``generated_latents.py``: ``motion_losses.low_foot_sliding``).
 * ``TeacherStage``: epsilon prediction on VAE latents (scaled to unit variance) noised by the
   1000-step DDPM schedule, with the caption replaced by the empty sentence with probability
   ``text_dropout`` so the teacher also learns the unconditional model for guidance.
@@ -139,7 +140,8 @@ class VAEStage:
 
         With ``pair_teacher_dir``, as many teacher-finished latents as the batch has motions are
         decoded too, and ``pair_weight`` times their reconstruction terms (against the crops they
-        came from) is added; the log shows them as ``pair``.
+        came from) is added; the log shows them as ``pair``. With ``generated_count``, as many
+        sampled latents are decoded for ``generated_sliding`` (and ``generated_anchor``).
         """
         motion, mask, lengths = batch["motion"], batch["mask"], batch["lengths"]
         reconstruction, mean, log_variance = model(motion, lengths)
