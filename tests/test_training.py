@@ -252,6 +252,7 @@ def test_generated_latents_are_seeded_and_every_second_is_the_students(
     prepared_fixture_dataset: Path, tmp_path: Path
 ) -> None:
     from motionlcm_node.data.dataset import HumanML3DDataset
+    from motionlcm_node.errors import MotionLCMError
     from motionlcm_node.training.generated_latents import build_generated_latents
     from tests.tiny_models import write_tiny_models
 
@@ -270,6 +271,11 @@ def test_generated_latents_are_seeded_and_every_second_is_the_students(
     assert torch.equal(both, build(True)) and not torch.equal(both, build(True, seed=4))
     assert torch.equal(both[0::2], teacher_only[0::2])  # same noise, same teacher samples
     assert not torch.allclose(both[1::2], teacher_only[1::2])  # the student's one step instead
+    student_config = json.loads((models / "student" / "config.json").read_text())
+    del student_config["step_table"]["1"]
+    (models / "student" / "config.json").write_text(json.dumps(student_config))
+    with pytest.raises(MotionLCMError, match="no 1-step plan"):
+        build(True)
 
 
 def test_denoised_pairs_keep_the_crop_when_started_low_and_not_when_started_high(

@@ -31,7 +31,6 @@ from motionlcm_node.training.cache_keys import cache_file, load_or_build
 from motionlcm_node.training.denoised_pairs import DDIM_STEPS, load_generators
 
 LOGGER = logging.getLogger(__name__)
-STUDENT_START = 999  # the 1-step student's timestep (pure noise)
 
 
 @dataclass
@@ -89,7 +88,7 @@ def build_generated_latents(
         seed: seed of the crops, captions and noise.
         batch_size: latents per batch.
         student_dir: an exported consistency student of the same teacher; when given, every second
-            latent is its 1-step sample instead.
+            latent is its 1-step sample instead (from the first timestep of its 1-step plan).
 
     Returns:
         The latents in the VAE's (unscaled) latent space, with their lengths.
@@ -101,6 +100,10 @@ def build_generated_latents(
     torch.manual_seed(seed)  # the dataset's random crops and caption choices
     indices = torch.randint(len(dataset), (count,), generator=generator).tolist()
     config = teacher.denoiser.config
+    if student is not None:
+        if 1 not in student.step_table:
+            raise MotionLCMError("generated latents: the student's step table has no 1-step plan")
+        student_start, consistency = student.step_table[1].timesteps[0], lcm_scheduler(student.original_steps)
     latents, lengths = [], []
     for first in tqdm(range(0, count, batch_size), desc="generated latents", unit="batch"):
         items = [dataset[i] for i in indices[first : first + batch_size]]
@@ -117,9 +120,9 @@ def build_generated_latents(
             )
         rows = torch.nonzero(by_student).flatten()
         if student is not None and len(rows):
-            timesteps = torch.full((len(rows),), STUDENT_START)
+            timesteps = torch.full((len(rows),), student_start)
             predicted = student.denoiser(noise[rows], timesteps, text[rows], torch.full((len(rows),), guidance))
-            sampled[rows] = consistency_output(lcm_scheduler(student.original_steps), noise[rows], predicted, timesteps)
+            sampled[rows] = consistency_output(consistency, noise[rows], predicted, timesteps)
         latents.append(sampled / teacher.latent_scale)
         lengths.append(torch.tensor([int(item["length"]) for item in items], dtype=torch.long))
     return GeneratedLatents(torch.cat(latents), torch.cat(lengths))

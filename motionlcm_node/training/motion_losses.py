@@ -1,5 +1,6 @@
 """Losses on recovered joints (metres, Y up, floor at y = 0, ``FPS`` frames per second) for the VAE stage.
 
+* ``masked_mean``: a mean over the valid frames of padded sequences.
 * ``acceleration_error``: world-frame joint accelerations against the data's (jitter).
 * ``foot_contact_velocity_error``: the feet's pelvis-relative velocity against the data's where the
   data labels a foot in contact.
@@ -22,6 +23,12 @@ CONTACT_SOFTNESS_M = 0.01  # width of the sigmoid that gates the penalty by heig
 SLIDING_TOLERANCE_M_S = 0.25  # half the foot-skating ratio's 0.5 m/s: slower feet are left alone
 
 
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` [B, T, ...] over valid frames (``mask`` [B, T] True = valid)."""
+    weights = mask.to(values.dtype).reshape(*mask.shape, *([1] * (values.ndim - 2)))
+    return (values * weights).sum() / (weights.sum() * values[0, 0].numel()).clamp_min(1.0)
+
+
 def acceleration_error(joints: torch.Tensor, target: torch.Tensor, both_valid: torch.Tensor) -> torch.Tensor:
     """Smooth-L1 (beta 1 m/s^2) between world-frame joint accelerations at ``FPS``.
 
@@ -38,9 +45,7 @@ def acceleration_error(joints: torch.Tensor, target: torch.Tensor, both_valid: t
         return (positions[:, 2:] - 2.0 * positions[:, 1:-1] + positions[:, :-2]) * FPS**2
 
     error = functional.smooth_l1_loss(acceleration(joints), acceleration(target), reduction="none", beta=1.0)
-    valid = both_valid[:, 1:] & both_valid[:, :-1]
-    weights = valid.to(error.dtype)[..., None, None]
-    return (error * weights).sum() / (weights.sum() * error[0, 0].numel()).clamp_min(1.0)
+    return masked_mean(error, both_valid[:, 1:] & both_valid[:, :-1])
 
 
 def foot_contact_velocity_error(

@@ -44,14 +44,13 @@ from motionlcm_node.training.denoised_pairs import DenoisedPairs, cached_denoise
 from motionlcm_node.training.generated_latents import GeneratedLatents, cached_generated_latents
 from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
 from motionlcm_node.training.loop import motion_text_dataset
-from motionlcm_node.training.motion_losses import acceleration_error, foot_contact_velocity_error, low_foot_sliding
+from motionlcm_node.training.motion_losses import (
+    acceleration_error,
+    foot_contact_velocity_error,
+    low_foot_sliding,
+    masked_mean,
+)
 from motionlcm_node.training.text_vectors import dataset_text_vectors
-
-
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` [B, T, ...] over valid frames (``mask`` [B, T] True = valid)."""
-    weights = mask.to(values.dtype).reshape(*mask.shape, *([1] * (values.ndim - 2)))
-    return (values * weights).sum() / (weights.sum() * values[0, 0].numel()).clamp_min(1.0)
 
 
 def dataset_normalizer(data_dir: str | Path) -> FeatureNormalizer:
