@@ -71,10 +71,36 @@ class DistributedContext:
         return self.rank == 0
 
 
+def uses_cuda(device: str, local_processes: int, gpu_count: int) -> bool:
+    """Whether the training processes on this machine run on CUDA, one device each.
+
+    Args:
+        device: the config's ``"auto"``, ``"cuda"`` or ``"cpu"``.
+        local_processes: training processes on this machine (torchrun's ``LOCAL_WORLD_SIZE``).
+        gpu_count: CUDA devices this process sees.
+
+    Returns:
+        True for CUDA; ``"auto"`` takes CUDA only when every local process gets its own device
+        (with more processes than devices, all of them train on the CPU over gloo).
+
+    Raises:
+        MotionLCMError: ``"cuda"`` with fewer devices than local processes.
+    """
+    if device == "cpu" or (device == "auto" and local_processes > gpu_count):
+        return False
+    if local_processes > gpu_count:
+        raise MotionLCMError(
+            f"device 'cuda' with {local_processes} process(es) on this machine but {gpu_count} CUDA device(s):"
+            " start at most one process per device (torchrun --nproc_per_node) or train on 'cpu'"
+        )
+    return True
+
+
 def setup_distributed(device: str) -> DistributedContext:
     """Start the process group under torchrun; a no-op for a single process."""
-    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", str(world_size)))
+    use_cuda = uses_cuda(device, local_processes, torch.cuda.device_count())
     if world_size == 1:
         return DistributedContext(device=torch.device("cuda" if use_cuda else "cpu"))
     rank = int(os.environ["RANK"])
