@@ -195,6 +195,41 @@ def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path
     assert main(["train", "vae", "--config", str(other)]) == 2  # a different network: a clear error
 
 
+def test_decoder_fine_tune_can_make_the_decoder_shallower(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    from motionlcm_node.networks.layers import shallower_skip_state
+
+    deep = {**TINY_VAE, "num_layers": 5}
+    base = tmp_path / "vae"
+    assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,
+                                                               model=deep))]) == 0  # fmt: skip
+    before, _ = load_vae(base / "model")
+    state = shallower_skip_state(before.state_dict(), "decoder.", 5, 3)
+    # The outermost pair survives: input block 0, output block 1 (renumbered 0) with its skip fusion.
+    source = before.state_dict()
+    for kept, original in [
+        ("output_blocks.0.linear1", "output_blocks.1.linear1"),
+        ("skip_fusions.0", "skip_fusions.1"),
+    ]:
+        torch.testing.assert_close(state[f"decoder.{kept}.weight"], source[f"decoder.{original}.weight"])
+    assert "decoder.input_blocks.1.linear1.weight" not in state and "encoder.input_blocks.1.linear1.weight" in state
+    assert shallower_skip_state(source, "decoder.", 5, 5).keys() == source.keys()
+    with pytest.raises(ValueError, match="odd"):
+        shallower_skip_state(source, "decoder.", 5, 7)
+    tuned = tmp_path / "shallow"
+    config = write_config(tmp_path / "b.json", prepared_fixture_dataset, tuned, model={**deep, "decoder_layers": 3},
+                          init_from=str(base / "model"), train_decoder_only=True)  # fmt: skip
+    assert main(["train", "vae", "--config", str(config)]) == 0
+    after, _ = load_vae(tuned / "model")
+    assert after.decoder.num_blocks == 3 and after.encoder.num_blocks == 5
+    for name, value in after.state_dict().items():  # the latent space is the one the teacher knows
+        if name.startswith("encoder"):
+            torch.testing.assert_close(value, source[name])
+    deeper = write_config(tmp_path / "c.json", prepared_fixture_dataset, tmp_path / "x",
+                          model={**deep, "decoder_layers": 7}, init_from=str(base / "model"),
+                          train_decoder_only=True)  # fmt: skip
+    assert main(["train", "vae", "--config", str(deeper)]) == 2  # only shallower: a clear error
+
+
 def fine_tune_tiny_decoder(dataset: Path, tmp_path: Path, **fields: object) -> tuple[Path, Path, Path]:
     """Tiny models, then one decoder-only fine-tune of their VAE with ``fields``: (models, run folder, config)."""
     from tests.tiny_models import write_tiny_models
@@ -382,6 +417,22 @@ def test_ddp_on_cpu_with_two_processes(prepared_fixture_dataset: Path, tmp_path:
     assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 3
     assert (run / "model" / "model.safetensors").is_file()
     assert len(read_log(run)) == 3  # only rank 0 logs
+
+
+@pytest.mark.parametrize(
+    ("device", "processes", "gpus", "expected"),
+    [("auto", 1, 0, False), ("auto", 1, 1, True), ("auto", 2, 1, False), ("auto", 2, 2, True),
+     ("cpu", 1, 1, False), ("cuda", 1, 1, True), ("cuda", 2, 1, None), ("cuda", 1, 0, None)],
+)  # fmt: skip
+def test_processes_take_cuda_only_with_one_device_each(device: str, processes: int, gpus: int, expected) -> None:
+    from motionlcm_node.errors import MotionLCMError
+    from motionlcm_node.training.loop import uses_cuda
+
+    if expected is None:
+        with pytest.raises(MotionLCMError, match="one process per device"):
+            uses_cuda(device, processes, gpus)
+    else:
+        assert uses_cuda(device, processes, gpus) is expected
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,49 @@ class SkipTransformer(nn.Module):
             outputs.append(x)
         x = self.final_norm(x)
         return (x, outputs) if return_block_outputs else x
+
+
+def shallower_skip_state(
+    state: dict[str, torch.Tensor], prefix: str, source_layers: int, target_layers: int
+) -> dict[str, torch.Tensor]:
+    """Map the weights of a ``SkipTransformer`` onto a shallower one by dropping its innermost pairs.
+
+    A ``SkipTransformer`` of ``2 s + 1`` layers pairs input block ``i`` with output block
+    ``s - 1 - i`` through a long skip. Keeping the ``t`` outermost pairs (input blocks ``0..t-1``,
+    output blocks ``s-t..s-1`` with their skip fusions), the middle block and the final norm gives a
+    network of ``2 t + 1`` layers whose every residual stream is one the source network had, the
+    usual start for fine-tuning a pruned pre-norm transformer.
+
+    Args:
+        state: a state dict holding the source stack's tensors under ``prefix`` (others pass through).
+        prefix: key prefix of the stack, e.g. ``"decoder."``.
+        source_layers: layers of the source stack (odd).
+        target_layers: layers of the shallower stack (odd, at most ``source_layers``).
+
+    Returns:
+        A new state dict for the shallower stack (tensors shared, not copied).
+
+    Raises:
+        ValueError: even, non-positive or deeper ``target_layers``.
+    """
+    if target_layers < 1 or target_layers % 2 == 0 or source_layers % 2 == 0 or target_layers > source_layers:
+        raise ValueError(f"cannot map {source_layers} layers onto {target_layers} (odd, at most as many)")
+    source_side, target_side = source_layers // 2, target_layers // 2
+    offset = source_side - target_side
+    mapped: dict[str, torch.Tensor] = {}
+    for key, tensor in state.items():
+        if not key.startswith(prefix):
+            mapped[key] = tensor
+            continue
+        group, _, rest = key[len(prefix) :].partition(".")
+        if group == "input_blocks":
+            index, _, name = rest.partition(".")
+            if int(index) < target_side:
+                mapped[key] = tensor
+        elif group in ("output_blocks", "skip_fusions"):
+            index, _, name = rest.partition(".")
+            if int(index) >= offset:
+                mapped[f"{prefix}{group}.{int(index) - offset}.{name}"] = tensor
+        else:  # middle block, final norm
+            mapped[key] = tensor
+    return mapped

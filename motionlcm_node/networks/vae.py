@@ -53,6 +53,10 @@ class MotionVAEConfig:
             pointwise layers (the dense head's mixing at a fraction of its cost).
         smoothing_width: hidden features of the dense and separable heads (0 = ``width``); the
             dense head's cost grows linearly with it (docs/models.md, *Eighth session*).
+        decoder_layers: layers of the decoder's SkipTransformer (odd; 0 = ``num_layers``). Every
+            request pays the decoder, so a shallower one cuts the latency of every generator alike
+            (docs/models.md, *Thirteenth session*); the encoder, and with it the latent space, keeps
+            ``num_layers``.
     """
 
     feature_dim: int = FEATURE_DIM
@@ -68,6 +72,7 @@ class MotionVAEConfig:
     time_aligned_latent: bool = False
     smoothing_kind: str = "dense"
     smoothing_width: int = 0
+    decoder_layers: int = 0
 
     def __post_init__(self) -> None:
         if self.width % self.heads:
@@ -82,6 +87,13 @@ class MotionVAEConfig:
             raise ValueError(f"smoothing_kind must be one of {SMOOTHING_KINDS}, got {self.smoothing_kind!r}")
         if self.smoothing_width < 0:
             raise ValueError(f"smoothing_width must be >= 0, got {self.smoothing_width}")
+        if self.decoder_layers < 0 or (self.decoder_layers and self.decoder_layers % 2 == 0):
+            raise ValueError(f"decoder_layers must be 0 or odd, got {self.decoder_layers}")
+
+    @property
+    def decoder_depth(self) -> int:
+        """Layers of the decoder's SkipTransformer (``decoder_layers``, else ``num_layers``)."""
+        return self.decoder_layers or self.num_layers
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable form."""
@@ -159,7 +171,7 @@ class MotionVAE(nn.Module):
         self.to_log_variance = nn.Linear(c.width, c.latent_dim)
         self.latent_input = nn.Linear(c.latent_dim, c.width)
         self.decoder = SkipTransformer(
-            c.width, c.heads, c.ff_width, c.num_layers, c.dropout, cross_attention=not c.time_aligned_latent
+            c.width, c.heads, c.ff_width, c.decoder_depth, c.dropout, cross_attention=not c.time_aligned_latent
         )
         self.decoder_output = nn.Linear(c.width, c.feature_dim * c.temporal_patch)
         self.smoothing: nn.ModuleList | None = None

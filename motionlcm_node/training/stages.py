@@ -35,6 +35,7 @@ from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
 from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.networks.layers import shallower_skip_state
 from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.sampling.schedules import training_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
@@ -71,13 +72,16 @@ class VAEStage:
         self.initial: MotionVAE | None = None
         if config.init_from:
             self.initial, self.normalizer = load_vae(Path(config.init_from))
-            adds_smoothing = not self.initial.config.smoothing_kernel and config.model.smoothing_kernel
-            no_head = replace(config.model, smoothing_kernel=0, smoothing_kind="dense", smoothing_width=0)
-            comparable = no_head if adds_smoothing else config.model
-            if self.initial.config != comparable:
+            initial = self.initial.config
+            adds_smoothing = not initial.smoothing_kernel and config.model.smoothing_kernel
+            comparable = replace(config.model, smoothing_kernel=0, smoothing_kind="dense", smoothing_width=0) \
+                if adds_smoothing else config.model  # fmt: skip
+            if config.model.decoder_depth < initial.decoder_depth:
+                comparable = replace(comparable, decoder_layers=initial.decoder_layers)
+            if initial != comparable:
                 raise MotionLCMError(
-                    f"init_from {config.init_from} holds a VAE of config {self.initial.config}, not {config.model}"
-                    " (only a smoothing head may be added)"
+                    f"init_from {config.init_from} holds a VAE of config {initial}, not {config.model}"
+                    " (only a smoothing head may be added and the decoder made shallower)"
                 )
         else:
             self.normalizer = dataset_normalizer(config.train.data_dir)
@@ -120,11 +124,17 @@ class VAEStage:
         """A fresh VAE, or a copy of ``init_from`` (with the encoder frozen if asked).
 
         ``model`` may add a ``smoothing_kernel`` head that ``init_from`` lacks: the head starts at
-        zero (the residual is the identity) and trains with the decoder.
+        zero (the residual is the identity) and trains with the decoder. It may also have a
+        shallower decoder (``decoder_layers``), which starts from the source decoder's outermost
+        layer pairs (``shallower_skip_state``).
         """
         model = MotionVAE(self.config.model)
         if self.initial is not None:
-            missing, unexpected = model.load_state_dict(self.initial.state_dict(), strict=False)
+            state = self.initial.state_dict()
+            source_depth, target_depth = self.initial.config.decoder_depth, self.config.model.decoder_depth
+            if target_depth < source_depth:  # a shallower decoder keeps the outermost layer pairs
+                state = shallower_skip_state(state, "decoder.", source_depth, target_depth)
+            missing, unexpected = model.load_state_dict(state, strict=False)
             if unexpected or any(not name.startswith("smoothing.") for name in missing):
                 raise MotionLCMError(f"init_from does not fit: missing {missing}, unexpected {unexpected}")
             if missing:  # a new smoothing head starts as the identity, so step 0 is the loaded VAE
