@@ -25,7 +25,7 @@ from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.onnx_runtime import onnx_providers, read_export_json, session_options, wants_onnx
 from motionlcm_node.text_encoder import CachingSentenceEncoder, TextEncoder, default_model_path, model_id_of
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: BERT-family exports carry ORT's fused attention (export/text_onnx.py)
 ONNX_INPUTS = ("input_ids", "attention_mask")
 ONNX_OUTPUT = "unit_vector"
 EXPORT_COMMAND = "motionlcm export text-encoder"
