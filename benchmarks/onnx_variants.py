@@ -11,7 +11,11 @@ whether ONNX Runtime's own tools make those stages cheaper, and at what cost in 
 * ``onnxruntime.transformers.optimizer`` fusions (BERT rules) for the VAE decoder: only GELU and
   layer norms match (ORT finds no attention pattern in its export);
 * dynamic int8 quantisation with per-channel weights (``quantize_dynamic``), also with reduce_range;
-* 8-bit weight-only blocks (``MatMulNBits``, block 32, int8 compute) for the text encoder.
+* 8-bit weight-only blocks (``MatMulNBits``, block 32, int8 compute) for the text encoder;
+* for scale, graphs of cheaper models that the shipped weights cannot fill: the text model's first
+  2 layers (its vectors are another space, so every generator would have to be retrained on them),
+  the previous, unfused text export, and a 3-layer decoder with untrained weights (a trained one:
+  ``config/vae_decoder3_cpu.json``, docs/models.md, *Thirteenth session*).
 
 Each variant is written to a temporary folder; the calls go round-robin over the variants of a
 stage (medians of ``--repeats`` after ``--warmup``), and the error column compares each variant with
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,10 +41,13 @@ import torch
 
 from benchmarks.report import emit, interleaved_medians
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.export.text_onnx import export_text_encoder
+from motionlcm_node.export.vae_onnx import export_vae_decoder
 from motionlcm_node.machine import machine_description
-from motionlcm_node.networks.vae import MotionVAEConfig
+from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
 from motionlcm_node.onnx_runtime import fixed_shape_options, session_options
 from motionlcm_node.onnx_text_encoder import OnnxTextEncoder
+from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.vae_decoding import DECODER_FILE, read_decoder_metadata
 
 SENTENCES = (
@@ -85,6 +93,42 @@ def _weight_only_8bit(source: Path, destination: Path) -> None:
     onnx.save_model(quantizer.model.model, destination)
 
 
+def _unfused_text_export(model_path: Path) -> Variant:
+    def make(source: Path, destination: Path) -> None:
+        export_text_encoder(destination, model_path, fuse=False)
+
+    return make
+
+
+def _first_text_layers(model_path: Path, layers: int) -> Variant:
+    """The text model cut to its first ``layers`` layers (its vectors are another space: timing only)."""
+
+    def make(source: Path, destination: Path) -> None:
+        folder = destination.with_suffix("")
+        shutil.copytree(model_path, folder)
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**config, "num_hidden_layers": layers}))
+        export_text_encoder(destination, folder)
+
+    return make
+
+
+def _shallower_decoder(vae_dir: Path, layers: int) -> Variant:
+    """A decoder of ``layers`` layers with untrained weights (timing only), exported like the shipped one."""
+
+    def make(source: Path, destination: Path) -> None:
+        folder = destination.with_suffix("")
+        folder.mkdir()
+        shutil.copy(vae_dir / "normalizer.safetensors", folder)
+        config = {**json.loads((vae_dir / "config.json").read_text())["vae"], "decoder_layers": layers}
+        torch.manual_seed(0)
+        export_model(MotionVAE(MotionVAEConfig.from_dict(config)), {"vae": config}, folder)
+        export_vae_decoder(folder)
+        shutil.copy(folder / DECODER_FILE, destination)
+
+    return make
+
+
 def _sessions(
     source: Path, variants: dict[str, Variant], folder: Path, threads: int, shapes: dict[str, tuple[int, ...]] | None
 ) -> dict[str, onnxruntime.InferenceSession]:
@@ -106,6 +150,8 @@ def text_encoder_rows(
 ) -> list[dict[str, object]]:
     """An exported text encoder and its variants: batch-1 ms on the first sentence, smallest cosine to fp32."""
     variants = {  # a BERT export already carries ORT's transformer fusions (export/text_onnx.py)
+        "dynamo export, unfused (before the thirteenth session)": _unfused_text_export(encoder.model_path),
+        "first 2 layers (timing only: another vector space)": _first_text_layers(encoder.model_path, 2),
         "int8 dynamic, per-channel": _int8_dynamic(False),
         "int8 dynamic, per-channel, reduce_range": _int8_dynamic(True),
         "8-bit weight-only blocks (MatMulNBits)": _weight_only_8bit,
@@ -131,7 +177,11 @@ def decoder_rows(
     """The VAE decoder export and its variants at batch 1, ``frames`` frames, fixed shapes."""
     meta = read_decoder_metadata(vae_dir)
     vae = MotionVAEConfig.from_dict(json.loads((vae_dir / "config.json").read_text())["vae"])
-    variants = {"transformer fusions": _fused(vae.heads, vae.width), "int8 dynamic, per-channel": _int8_dynamic(False)}
+    variants = {
+        "transformer fusions": _fused(vae.heads, vae.width),
+        "int8 dynamic, per-channel": _int8_dynamic(False),
+        "3 decoder layers (timing only: untrained weights)": _shallower_decoder(vae_dir, 3),
+    }
     patch = int(meta["temporal_patch"])
     padded = -(-frames // patch) * patch
     shape = (1, int(meta["latent_tokens"]), int(meta["latent_dim"]))

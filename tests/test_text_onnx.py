@@ -180,9 +180,11 @@ def test_onnx_variants_benchmark_rows(onnx_encoder: OnnxTextEncoder, tmp_path: P
     rows = text_encoder_rows(onnx_encoder, tmp_path, threads=1, repeats=2, warmup=1)
     add_speed_vs_shipped(rows)
     by_variant = {row["variant"]: row for row in rows}
-    assert rows[0]["variant"] == "shipped export (fp32)" and len(rows) == 4
+    assert rows[0]["variant"] == "shipped export (fp32)" and len(rows) == 6
     assert by_variant["shipped export (fp32)"]["error"] == pytest.approx(1.0, abs=1e-5)
     assert by_variant["shipped export (fp32)"]["speed_vs_shipped"] == 1.0
+    assert by_variant["dynamo export, unfused (before the thirteenth session)"]["error"] > 0.9999  # same vectors
+    assert by_variant["first 2 layers (timing only: another vector space)"]["error"] < 0.9  # not a drop-in
     quantised = by_variant["int8 dynamic, per-channel"]["error"]
     assert 0.9 < quantised < 0.99999  # int8 changes the vectors, a little
     assert all(row["ms"] > 0 and row["stage"].startswith("text encoder (") for row in rows)

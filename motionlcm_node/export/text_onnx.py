@@ -12,8 +12,8 @@ attention through the TorchScript exporter, then through ONNX Runtime's transfor
 fuses each layer's attention into one ``Attention`` operator (plus embedding + layer norm, skip + layer
 norm, bias + GELU). ORT does not recognise the attention of a dynamo export (with SDPA or eager
 attention alike: only GELU and layer norms fuse, no measurable gain). On the 2-core development CPU the
-fused MiniLM encodes a 13-token sentence in 4.9-5.4 ms against 6.6-7.0 ms for the dynamo export (1.3x,
-interleaved medians of 290 calls, two runs), with cosine 1.000000 to it (docs/student.md, *Thirteenth
+fused MiniLM encodes a 13-token sentence 1.2-1.35x faster than the dynamo export, with cosine 1.000000
+to it (``python -m benchmarks.onnx_variants``: 4.8 against 5.8 ms; docs/student.md, *Thirteenth
 session*). Other models keep the dynamo export.
 """
 
@@ -211,13 +211,13 @@ def _fused_bert_export(
     return counts
 
 
-def _export_graph(encoder: TextEncoder, path: Path, opset: int) -> dict[str, object]:
+def _export_graph(encoder: TextEncoder, path: Path, opset: int, fuse: bool) -> dict[str, object]:
     """Write the ONNX graph of ``encoder`` to ``path`` and its metadata beside it; returns the metadata."""
     example = encoder.model.preprocess(["a person walks forward and waves", "hi"])  # batch 2, padded
     module = _SentenceVectors(encoder.model, "token_type_ids" in example).eval()
     inputs = tuple(example[name] for name in ONNX_INPUTS)
     transformer = getattr(encoder.model[0], "auto_model", None)
-    if transformer is not None and transformer.config.model_type in FUSED_MODEL_TYPES:
+    if fuse and transformer is not None and transformer.config.model_type in FUSED_MODEL_TYPES:
         opset = min(opset, FUSED_OPSET)
         graph: dict[str, object] = {"exporter": "torchscript", "ort_fusions": _fused_bert_export(
             encoder, module, inputs, path, opset)}  # fmt: skip
@@ -243,7 +243,7 @@ def _export_graph(encoder: TextEncoder, path: Path, opset: int) -> dict[str, obj
 
 
 def export_text_encoder(
-    out: Path | None = None, model_path: str | Path | None = None, opset: int = OPSET
+    out: Path | None = None, model_path: str | Path | None = None, opset: int = OPSET, fuse: bool = True
 ) -> TextExportReport:
     """Export a sentence-transformers model to ONNX, check it, and write its metadata JSON beside it.
 
@@ -253,7 +253,9 @@ def export_text_encoder(
     Args:
         out: the ``.onnx`` file (default: ``default_onnx_path(model_id)``, a git-ignored build folder).
         model_path: local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2).
-        opset: ONNX opset version.
+        opset: ONNX opset version (at most ``FUSED_OPSET`` for a fused export).
+        fuse: fuse a BERT-family model's attention with ONNX Runtime's optimiser (module docstring);
+            False keeps the plain dynamo export (``benchmarks/onnx_variants.py`` times both).
 
     Returns:
         Where it went and how close it is to the torch encoder.
@@ -269,7 +271,7 @@ def export_text_encoder(
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.stem}.tmp.onnx")
     try:
-        meta = _export_graph(encoder, temporary, opset)
+        meta = _export_graph(encoder, temporary, opset, fuse)
         worst = verify_export(temporary, encoder)
     except Exception as error:  # the exporter raises many kinds of errors
         temporary.unlink(missing_ok=True)
