@@ -190,9 +190,11 @@ def _fused_bert_export(
     transformer = encoder.model[0].auto_model
     attention = transformer.config._attn_implementation
     transformer.set_attn_implementation("eager")  # the pattern ORT's attention fusion matches
+    # ORT's optimiser logs each fusion at INFO under top-level module names (it imports its own
+    # modules through sys.path), which no named logger covers: mute INFO for the export's duration.
+    logging.disable(logging.INFO)
     try:
-        with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(), torch.no_grad(), \
-                quiet_loggers("torch.onnx", "onnxruntime"):  # fmt: skip
+        with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             raw = Path(folder) / "unfused.onnx"
             axes = {name: {0: "batch", 1: "sequence"} for name in ONNX_INPUTS}
@@ -202,9 +204,10 @@ def _fused_bert_export(
             fused = optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
                                    hidden_size=config.hidden_size)  # fmt: skip
             fused.save_model_to_file(str(path))
+            counts = {name: int(count) for name, count in fused.get_fused_operator_statistics().items() if count}
     finally:
+        logging.disable(logging.NOTSET)
         transformer.set_attn_implementation(attention)
-    counts = {name: int(count) for name, count in fused.get_fused_operator_statistics().items() if count}
     if counts.get("Attention", 0) != transformer.config.num_hidden_layers:
         raise MotionLCMError(f"ORT fused {counts.get('Attention', 0)} attention layers of {encoder.model_id}, "
                              f"not {transformer.config.num_hidden_layers}")  # fmt: skip
