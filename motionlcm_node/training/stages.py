@@ -76,7 +76,7 @@ class VAEStage:
             adds_smoothing = not initial.smoothing_kernel and config.model.smoothing_kernel
             comparable = replace(config.model, smoothing_kernel=0, smoothing_kind="dense", smoothing_width=0) \
                 if adds_smoothing else config.model  # fmt: skip
-            if config.model.decoder_depth < initial.decoder_depth:
+            if config.model.decoder_depth <= initial.decoder_depth:  # 0 and num_layers are the same depth
                 comparable = replace(comparable, decoder_layers=initial.decoder_layers)
             if initial != comparable:
                 raise MotionLCMError(
