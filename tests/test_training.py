@@ -174,6 +174,15 @@ def test_decoder_fine_tune_can_add_a_smoothing_head(
     if kind == "dense":  # the hidden features: the transformer's width unless set
         assert after.smoothing[-1].in_channels == (width or TINY_VAE["width"])
     assert not torch.equal(after.smoothing[-1].weight, torch.zeros_like(after.smoothing[-1].weight))
+    # Another head replaces the trained one and starts as the identity: the tuned decoder without its head.
+    other_head = {**smoothed, "smoothing_kind": "dense", "smoothing_width": 7}
+    replaced = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)),
+                                       MotionVAEConfig(**other_head), init_from=str(tuned / "model"),
+                                       train_decoder_only=True)).build_model().eval()  # fmt: skip
+    assert replaced.smoothing[-1].in_channels == 7
+    after.eval().smoothing = None
+    with torch.no_grad():
+        torch.testing.assert_close(replaced.decode(latent, lengths), after.decode(latent, lengths))
 
 
 def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
@@ -281,6 +290,41 @@ def test_decoder_fine_tune_with_the_sliding_term_on_generated_latents(
     assert terms["generated_anchor"].item() == pytest.approx(0.0, abs=1e-7)  # the initial decoder is its own anchor
     assert terms["generated_sliding"].item() >= 0.0
     assert_resume_reads_the_cache(tuned, config, "generated_latents")
+
+
+def test_a_shallower_decoder_can_be_anchored_to_another_vae(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    from motionlcm_node.errors import MotionLCMError
+    from motionlcm_node.model_store import save_normalizer
+    from motionlcm_node.networks.vae import MotionVAE
+    from motionlcm_node.training.checkpoint import export_model
+    from motionlcm_node.training.stages import VAEStage
+
+    models, tuned, config = fine_tune_tiny_decoder(prepared_fixture_dataset, tmp_path, pair_count=4, generated_count=6,
+                                                   generated_anchor_weight=1.0)  # fmt: skip
+    deep, normalizer = load_vae(models / "vae")
+    anchored = tmp_path / "anchored.json"
+
+    def anchor_term(**fields: object) -> float:
+        anchored.write_text(json.dumps({**json.loads(config.read_text()), **fields}))
+        stage = VAEStage(load_stage_config(VAEStageConfig, anchored, MotionVAEConfig))
+        terms: dict[str, torch.Tensor] = {}
+        stage._generated_terms(stage.build_model().eval(), 4, torch.device("cpu"), terms)
+        return terms["generated_anchor"].item()
+
+    # From the fine-tuned decoder: its own anchor by default, the untuned VAE's decodings when named.
+    assert anchor_term(init_from=str(tuned / "model")) == pytest.approx(0.0, abs=1e-7)
+    assert anchor_term(init_from=str(tuned / "model"), anchor_vae_dir=str(models / "vae")) > 1e-6
+    shallow = {**deep.config.to_dict(), "decoder_layers": 1}  # one decoder layer does not decode as three do
+    assert anchor_term(model=shallow, anchor_vae_dir=str(models / "vae")) > 1e-4
+    # An anchor with another encoder decodes another latent space: a clear error, not a silent target.
+    other = MotionVAE(deep.config)
+    other.load_state_dict(deep.state_dict())
+    with torch.no_grad():
+        other.to_mean.weight.add_(0.1)
+    export_model(other, {"vae": deep.config.to_dict()}, tmp_path / "other")
+    save_normalizer(normalizer, tmp_path / "other" / "normalizer.safetensors")
+    with pytest.raises(MotionLCMError, match="not init_from's encoder"):
+        anchor_term(anchor_vae_dir=str(tmp_path / "other"))
 
 
 def test_generated_latents_are_seeded_and_every_second_is_the_students(
@@ -448,6 +492,7 @@ def test_processes_take_cuda_only_with_one_device_each(device: str, processes: i
         ({"init_from": "x", "train_decoder_only": True, "pair_student_dir": "s"}, "needs pair_teacher_dir"),
         ({"init_from": "x", "train_decoder_only": True, "generated_count": 8}, "needs pair_teacher_dir"),
         ({"generated_sliding_weight": -1.0}, "generated_sliding_weight and generated_anchor_weight >= 0"),
+        ({"anchor_vae_dir": "models/vae"}, "anchor_vae_dir needs generated_count"),
     ],
 )
 def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:

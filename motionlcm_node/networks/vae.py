@@ -186,6 +186,15 @@ class MotionVAE(nn.Module):
         if not self.config.time_aligned_latent:
             self.distribution_tokens.requires_grad_(False)
 
+    def shares_latent_space(self, other: MotionVAE) -> bool:
+        """Whether ``other`` has this VAE's encoder (weights and settings), so its latents mean the same."""
+        encoder_prefixes = ("encoder_input.", "encoder.", "to_mean.", "to_log_variance.", "distribution_tokens")
+        mine, theirs = self.state_dict(), other.state_dict()
+        names = [name for name in mine if name.startswith(encoder_prefixes)]
+        return sorted(names) == sorted(n for n in theirs if n.startswith(encoder_prefixes)) and all(
+            mine[name].shape == theirs[name].shape and torch.equal(mine[name], theirs[name]) for name in names
+        )
+
     def _group(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Zero the padding, pad T to a multiple of the patch and group frames into tokens."""
         patch = self.config.temporal_patch

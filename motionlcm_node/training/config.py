@@ -128,6 +128,10 @@ class VAEStageConfig:
         generated_anchor_weight: weight of the reconstruction terms between those decodings and the
             ``init_from`` decoder's decodings of the same latents: keeps what the sliding term does
             not ask to change.
+        anchor_vae_dir: the VAE whose decodings those anchor terms match instead of ``init_from``'s,
+            with the same latent space and feature statistics: a cheaper decoder (fewer layers)
+            learns to decode the generators' latents as the shipped one does (docs/student.md,
+            *Fourteenth session*).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -157,6 +161,7 @@ class VAEStageConfig:
     generated_count: int = 0
     generated_sliding_weight: float = 0.0
     generated_anchor_weight: float = 0.0
+    anchor_vae_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.train_decoder_only and not self.init_from:
@@ -174,6 +179,8 @@ class VAEStageConfig:
                 raise ValueError("pair_start_timesteps must be DDPM timesteps in 1-999")
         if self.generated_count < 0 or min(self.generated_sliding_weight, self.generated_anchor_weight) < 0:
             raise ValueError("need generated_count, generated_sliding_weight and generated_anchor_weight >= 0")
+        if self.anchor_vae_dir and not (self.generated_count and self.generated_anchor_weight > 0):
+            raise ValueError("anchor_vae_dir needs generated_count and generated_anchor_weight above 0")
         if self.generated_count and not self.pair_teacher_dir:
             raise ValueError("generated_count needs pair_teacher_dir (the generator of the latents)")
 

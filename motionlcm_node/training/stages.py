@@ -70,18 +70,21 @@ class VAEStage:
     def __init__(self, config: VAEStageConfig) -> None:
         self.config = config
         self.initial: MotionVAE | None = None
+        self.new_head = False
         if config.init_from:
             self.initial, self.normalizer = load_vae(Path(config.init_from))
             initial = self.initial.config
-            adds_smoothing = not initial.smoothing_kernel and config.model.smoothing_kernel
-            comparable = replace(config.model, smoothing_kernel=0, smoothing_kind="dense", smoothing_width=0) \
-                if adds_smoothing else config.model  # fmt: skip
+            head = {name: getattr(initial, name) for name in ("smoothing_kernel", "smoothing_kind", "smoothing_width")}
+            self.new_head = bool(config.model.smoothing_kernel) and head != {
+                name: getattr(config.model, name) for name in head
+            }
+            comparable = replace(config.model, **head) if self.new_head else config.model
             if config.model.decoder_depth <= initial.decoder_depth:  # 0 and num_layers are the same depth
                 comparable = replace(comparable, decoder_layers=initial.decoder_layers)
             if initial != comparable:
                 raise MotionLCMError(
                     f"init_from {config.init_from} holds a VAE of config {initial}, not {config.model}"
-                    " (only a smoothing head may be added and the decoder made shallower)"
+                    " (only a smoothing head may be added or replaced and the decoder made shallower)"
                 )
         else:
             self.normalizer = dataset_normalizer(config.train.data_dir)
@@ -97,6 +100,14 @@ class VAEStage:
                 self.initial, Path(config.init_from), Path(config.pair_teacher_dir), Path(train.data_dir),
                 Path(train.out_dir), settings, train.min_length, train.max_length, student,
             )  # fmt: skip
+        self.anchor: MotionVAE | None = self.initial
+        if config.anchor_vae_dir and self.initial is not None:
+            self.anchor, anchor_normalizer = load_vae(Path(config.anchor_vae_dir))
+            same_statistics = torch.equal(anchor_normalizer.mean, self.normalizer.mean) and torch.equal(
+                anchor_normalizer.std, self.normalizer.std
+            )
+            if not (self.anchor.shares_latent_space(self.initial) and same_statistics):
+                raise MotionLCMError(f"anchor_vae_dir {config.anchor_vae_dir}: not init_from's encoder and statistics")
         self.generated: GeneratedLatents | None = None
         if config.generated_count and self.initial is not None:
             train = config.train
@@ -123,21 +134,24 @@ class VAEStage:
     def build_model(self) -> nn.Module:
         """A fresh VAE, or a copy of ``init_from`` (with the encoder frozen if asked).
 
-        ``model`` may add a ``smoothing_kernel`` head that ``init_from`` lacks: the head starts at
-        zero (the residual is the identity) and trains with the decoder. It may also have a
+        ``model`` may add a ``smoothing_kernel`` head that ``init_from`` lacks, or replace its head by
+        another (kind, width or kernel): the new head starts at zero (the residual is the identity)
+        and trains with the decoder, so step 0 is ``init_from`` without its head. It may also have a
         shallower decoder (``decoder_layers``), which starts from the source decoder's outermost
         layer pairs (``shallower_skip_state``).
         """
         model = MotionVAE(self.config.model)
         if self.initial is not None:
             state = self.initial.state_dict()
+            if self.new_head:
+                state = {name: value for name, value in state.items() if not name.startswith("smoothing.")}
             source_depth, target_depth = self.initial.config.decoder_depth, self.config.model.decoder_depth
             if target_depth < source_depth:  # a shallower decoder keeps the outermost layer pairs
                 state = shallower_skip_state(state, "decoder.", source_depth, target_depth)
             missing, unexpected = model.load_state_dict(state, strict=False)
             if unexpected or any(not name.startswith("smoothing.") for name in missing):
                 raise MotionLCMError(f"init_from does not fit: missing {missing}, unexpected {unexpected}")
-            if missing:  # a new smoothing head starts as the identity, so step 0 is the loaded VAE
+            if missing:  # a new smoothing head starts as the identity
                 nn.init.zeros_(model.smoothing[-1].weight)
                 nn.init.zeros_(model.smoothing[-1].bias)
         if self.config.train_decoder_only:
@@ -182,7 +196,7 @@ class VAEStage:
         total = c.generated_sliding_weight * sliding
         if c.generated_anchor_weight > 0:
             with torch.no_grad():
-                anchor = self.initial.to(device).decode(latents, lengths, mask.shape[1])
+                anchor = self.anchor.to(device).decode(latents, lengths, mask.shape[1])
             anchor_total, _ = self._reconstruction_loss(decoded, anchor, mask)
             terms["generated_anchor"] = anchor_total
             total = total + c.generated_anchor_weight * anchor_total
