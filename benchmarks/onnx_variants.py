@@ -113,14 +113,14 @@ def _first_text_layers(model_path: Path, layers: int) -> Variant:
     return make
 
 
-def _shallower_decoder(vae_dir: Path, layers: int) -> Variant:
-    """A decoder of ``layers`` layers with untrained weights (timing only), exported like the shipped one."""
+def _other_decoder(vae_dir: Path, **changes: int) -> Variant:
+    """The shipped decoder's config with ``changes`` and untrained weights (timing only), exported alike."""
 
     def make(source: Path, destination: Path) -> None:
         folder = destination.with_suffix("")
         folder.mkdir()
         shutil.copy(vae_dir / "normalizer.safetensors", folder)
-        config = {**json.loads((vae_dir / "config.json").read_text())["vae"], "decoder_layers": layers}
+        config = {**json.loads((vae_dir / "config.json").read_text())["vae"], **changes}
         torch.manual_seed(0)
         export_model(MotionVAE(MotionVAEConfig.from_dict(config)), {"vae": config}, folder)
         export_vae_decoder(folder)
@@ -180,7 +180,13 @@ def decoder_rows(
     variants = {
         "transformer fusions": _fused(vae.heads, vae.width),
         "int8 dynamic, per-channel": _int8_dynamic(False),
-        "3 decoder layers (timing only: untrained weights)": _shallower_decoder(vae_dir, 3),
+        "3 decoder layers (timing only: untrained weights)": _other_decoder(vae_dir, decoder_layers=3),
+        "3 decoder layers, 32-wide smoothing head (timing only)": _other_decoder(
+            vae_dir, decoder_layers=3, smoothing_width=32
+        ),
+        "1 decoder layer, 32-wide smoothing head (timing only)": _other_decoder(
+            vae_dir, decoder_layers=1, smoothing_width=32
+        ),
     }
     patch = int(meta["temporal_patch"])
     padded = -(-frames // patch) * patch

@@ -202,7 +202,8 @@ def test_onnx_variants_benchmark_rows(exported_models: Path, tmp_path: Path) -> 
     rows = decoder_rows(exported_models / "vae", tmp_path, threads=1, repeats=2, warmup=1, frames=38, latents=2)
     assert [row["variant"] for row in rows] == [
         "shipped export (fp32)", "transformer fusions", "int8 dynamic, per-channel",
-        "3 decoder layers (timing only: untrained weights)",
+        "3 decoder layers (timing only: untrained weights)", "3 decoder layers, 32-wide smoothing head (timing only)",
+        "1 decoder layer, 32-wide smoothing head (timing only)",
     ]  # fmt: skip
     assert rows[0]["error"] == 0.0 and rows[1]["error"] < 1e-4 and rows[2]["error"] > rows[1]["error"]
     assert all(row["ms"] > 0 and row["stage"] == "VAE decoder (38 frames)" for row in rows)
