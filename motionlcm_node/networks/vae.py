@@ -105,6 +105,11 @@ class MotionVAEConfig:
         return cls(**values)
 
 
+#: The ``MotionVAE`` submodules that map motion to the latent distribution (with ``distribution_tokens``
+#: when the latent is not time-aligned): frozen by decoder-only fine-tunes, compared by
+#: ``shares_latent_space``.
+ENCODER_MODULES = ("encoder_input", "encoder", "to_mean", "to_log_variance")
+
 #: Smoothing heads ``MotionVAEConfig.smoothing_kind`` can name.
 SMOOTHING_KINDS = ("dense", "depthwise", "separable")
 
@@ -180,15 +185,14 @@ class MotionVAE(nn.Module):
 
     def freeze_encoder(self) -> None:
         """Stop gradients to every encoder parameter (decoder-only fine-tuning keeps the latent space)."""
-        encoder_parts = [self.encoder_input, self.encoder, self.to_mean, self.to_log_variance]
-        for parameter in (p for part in encoder_parts for p in part.parameters()):
+        for parameter in (p for name in ENCODER_MODULES for p in getattr(self, name).parameters()):
             parameter.requires_grad_(False)
         if not self.config.time_aligned_latent:
             self.distribution_tokens.requires_grad_(False)
 
     def shares_latent_space(self, other: MotionVAE) -> bool:
         """Whether ``other`` has this VAE's encoder (weights and settings), so its latents mean the same."""
-        encoder_prefixes = ("encoder_input.", "encoder.", "to_mean.", "to_log_variance.", "distribution_tokens")
+        encoder_prefixes = (*(f"{name}." for name in ENCODER_MODULES), "distribution_tokens")
         mine, theirs = self.state_dict(), other.state_dict()
         names = [name for name in mine if name.startswith(encoder_prefixes)]
         return sorted(names) == sorted(n for n in theirs if n.startswith(encoder_prefixes)) and all(
