@@ -54,7 +54,7 @@ from benchmarks.latency_report import (
     shared_stage_budget,
     teacher_over_student,
 )
-from benchmarks.latency_setup import Configuration, Generate, Settings, build_configurations
+from benchmarks.latency_setup import Configuration, Generate, Settings, build_configurations, shared_text_model
 from benchmarks.report import interleaved_medians
 from motionlcm_node.machine import machine_description
 from motionlcm_node.sampling.pipeline import MotionOutput, SentenceEncoder
@@ -173,9 +173,14 @@ def run(
         settings: what to time (default: ``Settings()``).
         threads: torch CPU threads (default: torch's).
         device: ``cpu``, ``cuda`` or ``auto``.
-        encoder: an already loaded sentence encoder (default: the offline MiniLM, ``text_backend``).
+        encoder: an already loaded sentence encoder (default: the text model the shipped student and
+            teacher were trained with, else the offline MiniLM, on ``text_backend``).
         text_backend: "auto" (ONNX Runtime export when built, else torch), "onnx" or "torch"; the
             same encoder serves every configuration.
+
+    Raises:
+        MotionLCMError: a teacher and a student trained on different text models (one encoder
+            could not serve both, and two would not be a like-for-like comparison).
     """
     settings = settings or Settings()
     if threads is not None:
@@ -185,7 +190,8 @@ def run(
     if encoder is None:
         from motionlcm_node.onnx_text_encoder import load_text_encoder
 
-        encoder = load_text_encoder(text_backend, device=device, threads=torch.get_num_threads())
+        encoder = load_text_encoder(text_backend, device=device, threads=torch.get_num_threads(),
+                                    model_id=shared_text_model(models, settings))  # fmt: skip
     load_start = os.getloadavg()[0]
     configurations = build_configurations(models, encoder, device, settings)
     with torch.no_grad():

@@ -16,9 +16,10 @@ from pathlib import Path
 import torch
 from diffusers import LCMScheduler
 
+from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.export.denoiser_onnx import export_denoiser
 from motionlcm_node.export.vae_onnx import export_vae_decoder
-from motionlcm_node.model_store import FeatureNormalizer, load_denoiser, load_teacher, save_normalizer
+from motionlcm_node.model_store import FeatureNormalizer, load_denoiser, load_teacher, save_normalizer, text_model_of
 from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
 from motionlcm_node.onnx_denoiser import Denoiser, OnnxDenoiser, backend_of, load_denoiser_backend
@@ -177,6 +178,21 @@ def _teacher_row(teacher: LatentDiffusionPipeline, label: str, weights: str, set
     name = f"{label}, DDIM {steps} (w {guidance:g})"
     return Configuration(name, weights, steps, guidance, None, teacher.decoder.backend, backend_of(teacher.denoiser),
                          generate)  # fmt: skip
+
+
+def shared_text_model(models: Path, settings: Settings) -> str | None:
+    """The text model id of the trained student and teacher in ``models`` (None: the default MiniLM).
+
+    Raises:
+        MotionLCMError: the two were trained on different text models.
+    """
+    if settings.random_weights:
+        return None
+    trained = [models / part for part in ("student", "teacher") if (models / part / "model.safetensors").is_file()]
+    ids = {text_model_of(folder) for folder in trained}
+    if len(ids) > 1:
+        raise MotionLCMError(f"{models}: the student and the teacher use different text models {sorted(ids)}")
+    return ids.pop() if ids else None
 
 
 def build_configurations(

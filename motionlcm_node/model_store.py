@@ -63,6 +63,14 @@ def _read_config(directory: Path) -> dict[str, object]:
         raise MotionLCMError(f"{directory}: no readable config.json ({error})") from None
 
 
+def text_model_of(directory: Path) -> str:
+    """The ``text_model`` id a teacher, student or evaluator folder was trained with (config only)."""
+    config = _read_config(directory)
+    if "text_model" not in config:
+        raise MotionLCMError(f"{directory}/config.json names no text_model")
+    return str(config["text_model"])
+
+
 def load_vae(directory: Path) -> tuple[MotionVAE, FeatureNormalizer]:
     """The VAE in ``directory`` (eval mode) and its feature normaliser."""
     vae = MotionVAE(MotionVAEConfig.from_dict(_read_config(directory)["vae"]))

@@ -165,6 +165,7 @@ def load_text_encoder(
     onnx_path: str | Path | None = None,
     device: str = "cpu",
     threads: int = 1,
+    model_id: str | None = None,
 ) -> TextEncoder | OnnxTextEncoder:
     """The fastest available sentence encoder of a text model.
 
@@ -179,6 +180,8 @@ def load_text_encoder(
         onnx_path: the export (default: ``default_onnx_path(model_id)``).
         device: "cpu" or "cuda".
         threads: ONNX Runtime intra-op threads (the torch backend uses torch's own setting).
+        model_id: instead of ``model_path``, the ``text_model`` id a model was trained with (the
+            default MiniLM or a ``minilm-first<N>`` cut, built if needed; ``text_models.py``).
 
     Returns:
         An ``OnnxTextEncoder`` or a ``TextEncoder``.
@@ -188,6 +191,12 @@ def load_text_encoder(
             decoder and denoiser loaders do); with "onnx", a missing or stale export (the message says
             to run ``motionlcm export text-encoder``) or a device ONNX Runtime cannot use.
     """
+    if model_id is not None:
+        if model_path is not None:
+            raise MotionLCMError("give the text model by model_path or by model_id, not both")
+        from motionlcm_node.text_models import text_model_folder
+
+        model_path = text_model_folder(model_id)
     if not wants_onnx(backend, device, threads, "text-encoder"):
         return TextEncoder(model_path, device=device)
     if backend == "auto":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -167,6 +167,10 @@ class CachedTextVectors:
         meta = json.loads(path.with_suffix(".json").read_text())
         vectors = load_file(str(path))["vectors"]
         return cls(dict(zip(meta["sentences"], vectors, strict=True)))
+
+    def covers(self, sentences: Iterable[str]) -> bool:
+        """Whether every one of ``sentences`` has a vector in the table."""
+        return all(sentence in self._vectors for sentence in sentences)
 
     def encode(self, sentences: Sequence[str]) -> torch.Tensor:
         """[B, dim] vectors; unknown sentences raise ``MotionLCMError``."""

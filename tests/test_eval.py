@@ -100,3 +100,40 @@ def test_statistics_note_flags_a_dataset_prepared_differently(tmp_path: Path) ->
     assert note is not None and "max |difference| 7.0e-04" in note and "prepared differently" in note
     np.save(tmp_path / "Mean.npy", trained[:100])
     assert "has (100,) features" in statistics_note(tmp_path, trained)
+
+
+def test_generators_on_another_text_model_get_their_own_encoder(
+    prepared_fixture_dataset: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """A teacher and student trained on a MiniLM cut are fed its vectors; the evaluator keeps its own."""
+    from motionlcm_node import text_encoder
+    from motionlcm_node.text_models import first_layers_model
+
+    models = tmp_path / "models"
+    write_tiny_models(models, prepared_fixture_dataset)
+    monkeypatch.setenv("MOTIONLCM_TEXT_MODELS_DIR", str(tmp_path / "text_models"))
+    cut_id = text_encoder.model_id_of(first_layers_model(1, tmp_path / "text_models"))
+    for part in ("teacher", "student"):
+        config = json.loads((models / part / "config.json").read_text())
+        (models / part / "config.json").write_text(json.dumps({**config, "text_model": cut_id}))
+    loaded: list[str] = []
+    original = text_encoder.TextEncoder
+
+    class RecordingEncoder(original):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            loaded.append(self.model_id)
+
+    monkeypatch.setattr(text_encoder, "TextEncoder", RecordingEncoder)
+    args = ["eval", "--data", str(prepared_fixture_dataset), "--models", str(models), "--repeats", "1",
+            "--pool-size", "2", "--timing-sentences", "0", "--no-stabilized-rows", "--steps", "2",
+            "--student-steps", "1"]  # fmt: skip
+    assert main(args) == 0
+    assert sorted(loaded) == sorted([json.loads((models / "evaluator" / "config.json").read_text())["text_model"],
+                                     cut_id])  # fmt: skip
+    rows = [line.split("|")[1].strip() for line in capsys.readouterr().out.split("\n\n")[0].strip().splitlines()[2:]]
+    assert rows[2:] == ["Teacher (DDIM 2, w = 7.5)", "MotionLCM (1 step, w = 7.5)"]
+    config = json.loads((models / "student" / "config.json").read_text())
+    (models / "student" / "config.json").write_text(json.dumps({**config, "text_model": "clip-vit-0123abcd"}))
+    assert main([*args, "--no-teacher"]) == 2
+    assert "pass its sentence-transformers folder" in capsys.readouterr().err

@@ -30,10 +30,12 @@ def tiny_models(prepared_fixture_dataset: Path, tmp_path_factory: pytest.TempPat
 @pytest.fixture(autouse=True)
 def _reuse_encoder(monkeypatch: pytest.MonkeyPatch, shared_encoder: TextEncoder) -> None:
     """Each command would load MiniLM again (seconds); the command looks the class up at call time."""
-    monkeypatch.setattr(
-        "motionlcm_node.onnx_text_encoder.load_text_encoder",
-        lambda backend="auto", device="cpu", threads=1: shared_encoder,
-    )
+
+    def load(backend: str = "auto", device: str = "cpu", threads: int = 1, model_id: str | None = None) -> TextEncoder:
+        assert model_id == shared_encoder.model_id  # the text model named by the student's config
+        return shared_encoder
+
+    monkeypatch.setattr("motionlcm_node.onnx_text_encoder.load_text_encoder", load)
 
 
 def _generate(models: Path, out: Path, *extra: str) -> int:

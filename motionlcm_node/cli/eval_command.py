@@ -98,13 +98,14 @@ def run_eval(args: argparse.Namespace) -> int:
     import torch
 
     from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence
-    from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae
+    from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae, text_model_of
     from motionlcm_node.onnx_denoiser import load_denoiser_backend
     from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, check_guidance_below
     from motionlcm_node.sampling.schedules import ddim_scheduler
     from motionlcm_node.text_encoder import TextEncoder
+    from motionlcm_node.text_models import text_model_folder
     from motionlcm_node.vae_decoding import load_feature_decoder
 
     if args.repeats < 1 or args.steps < 1:
@@ -117,9 +118,17 @@ def run_eval(args: argparse.Namespace) -> int:
     if not (args.models / "evaluator").is_dir():
         raise MotionLCMError(f"no evaluator in {args.models / 'evaluator'}: train one with `motionlcm train evaluator`")
     evaluator = load_evaluator(args.models / "evaluator")
-    text_encoder = TextEncoder()
-    if text_encoder.model_id != evaluator.text_model:
-        raise MotionLCMError(f"evaluator was trained with {evaluator.text_model}, not {text_encoder.model_id}")
+    # One torch encoder per text model: the evaluator's, and the generators' where they were trained on
+    # another (a minilm-first<N> cut, say); each model only ever sees the vectors it was trained on.
+    encoders = {evaluator.text_model: TextEncoder(text_model_folder(evaluator.text_model))}
+
+    def encoder_for(model_dir: Path) -> TextEncoder:
+        model_id = text_model_of(model_dir)
+        if model_id not in encoders:
+            encoders[model_id] = TextEncoder(text_model_folder(model_id))
+        return encoders[model_id]
+
+    text_encoder = encoders[evaluator.text_model]
     note = statistics_note(args.data, evaluator.normalizer.mean.numpy())
     if note:
         print(note, file=sys.stderr)
@@ -141,14 +150,22 @@ def run_eval(args: argparse.Namespace) -> int:
         decoder = load_feature_decoder(args.models / "vae")
         denoiser = load_denoiser_backend(args.models / "teacher", bundle.denoiser, args.denoiser_backend)
         pipeline = LatentDiffusionPipeline(
-            vae[0], denoiser, text_encoder, vae[1], bundle.latent_scale, ddim_scheduler(), decoder=decoder
+            vae[0],
+            denoiser,
+            encoder_for(args.models / "teacher"),
+            vae[1],
+            bundle.latent_scale,
+            ddim_scheduler(),
+            decoder=decoder,
         )
         below = "" if args.guidance_below is None else f" below t = {args.guidance_below}"
         name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g}{below})"
         backends[name] = {"denoiser": type(denoiser).__name__, "vae_decoder": type(decoder).__name__}
         add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance, guidance_below=args.guidance_below)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
-        student = MotionLCMPipeline.from_models(args.models, text_encoder, denoiser_backend=args.denoiser_backend)
+        student = MotionLCMPipeline.from_models(
+            args.models, encoder_for(args.models / "student"), denoiser_backend=args.denoiser_backend
+        )
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"

@@ -121,6 +121,7 @@ def load_pipeline(
     """
     import torch
 
+    from motionlcm_node.model_store import text_model_of
     from motionlcm_node.onnx_text_encoder import load_text_encoder
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 
@@ -129,7 +130,8 @@ def load_pipeline(
     if not (models / "vae" / "model.safetensors").is_file():
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
     threads = torch.get_num_threads()
-    encoder = load_text_encoder(text_backend, device=device, threads=threads)
+    text_model = text_model_of(models / "student")
+    encoder = load_text_encoder(text_backend, device=device, threads=threads, model_id=text_model)
     return MotionLCMPipeline.from_models(models, encoder, device, decoder_backend, threads, denoiser_backend)
 
 

@@ -133,8 +133,8 @@ class MotionLCMPipeline:
 
         Args:
             models_dir: folder in the ``models/`` layout.
-            text_encoder: an already loaded encoder (default: the offline MiniLM, through its ONNX
-                Runtime export when built, else torch); it must be the one the student was trained with.
+            text_encoder: an already loaded encoder (default: the text model the student was trained
+                with, through its ONNX Runtime export when built, else torch); it must be that model.
             device: torch device for the networks.
             decoder_backend: VAE decoder on "onnx" (the export beside the VAE; an error when it is
                 missing or stale), "torch", or "auto" (ONNX when a current export exists).
@@ -154,7 +154,7 @@ class MotionLCMPipeline:
         vae, normalizer = load_vae(models_dir / "vae")
         encoder = text_encoder
         if encoder is None:
-            encoder = load_text_encoder("auto", device=str(device), threads=threads)
+            encoder = load_text_encoder("auto", device=str(device), threads=threads, model_id=bundle.text_model)
         model_id = getattr(encoder, "model_id", bundle.text_model)
         if model_id != bundle.text_model:
             raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")

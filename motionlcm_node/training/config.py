@@ -190,7 +190,9 @@ class TeacherStageConfig:
     """Latent diffusion teacher training (epsilon prediction, text dropped with ``text_dropout``).
 
     The frozen VAE encodes ``bank_crops_per_clip`` random crops of every training clip once
-    (``latent_bank.py``); steps sample latents from that bank.
+    (``latent_bank.py``); steps sample latents from that bank. ``text_model``: None (the offline
+    MiniLM), a local sentence-transformers folder, or a path ending in ``minilm-first<N>`` (MiniLM
+    cut to its first N layers, built there when missing; ``text_models.py``).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -212,8 +214,7 @@ class StudentStageConfig:
         train: shared settings.
         teacher_dir: exported teacher (its VAE is ``vae_dir``, its text model is reused).
         vae_dir: the VAE the teacher was trained on.
-        text_model: local sentence-transformers folder (None = the offline MiniLM); must be the
-            teacher's.
+        text_model: as ``TeacherStageConfig.text_model``; must name the teacher's text model.
         bank_dir: folder holding (or receiving) the latent bank; the teacher's run folder avoids
             encoding the bank again.
         bank_crops_per_clip: random crops per training clip in the latent bank.

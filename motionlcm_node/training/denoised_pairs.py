@@ -32,6 +32,7 @@ from motionlcm_node.sampling.consistency import consistency_output, grid_timeste
 from motionlcm_node.sampling.pipeline import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
 from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
+from motionlcm_node.text_models import text_model_folder
 from motionlcm_node.training.cache_keys import cache_file, load_or_build
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
@@ -85,12 +86,15 @@ def load_generators(
 ) -> tuple[TeacherBundle, CachedTextVectors, StudentBundle | None]:
     """The teacher, the dataset's caption vectors and the optional student, checked to belong together.
 
+    The captions are encoded by the teacher's own text model (the default MiniLM or a
+    ``minilm-first<N>`` cut of it, ``text_models.py``).
+
     Raises:
-        MotionLCMError: the captions were encoded by another text model than the teacher's, or the
-            student was not distilled from this teacher (text model or latent scale differ).
+        MotionLCMError: a teacher text model this package cannot rebuild, or a student not distilled
+            from this teacher (text model or latent scale differ).
     """
     teacher = load_teacher(teacher_dir)
-    text_vectors, model_id = dataset_text_vectors(data_dir)
+    text_vectors, model_id = dataset_text_vectors(data_dir, str(text_model_folder(teacher.text_model)))
     if model_id != teacher.text_model:
         raise MotionLCMError(f"{what}: the teacher uses text model {teacher.text_model}, not {model_id}")
     student = load_student(student_dir) if student_dir is not None else None

@@ -6,7 +6,8 @@ import logging
 from pathlib import Path
 
 from motionlcm_node.data.dataset import parse_text_file
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors, TextEncoder
+from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors, TextEncoder, model_id_of
+from motionlcm_node.text_models import resolve_text_model
 
 LOGGER = logging.getLogger(__name__)
 
@@ -15,14 +16,22 @@ def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) ->
     """Vectors of all captions in ``data_dir/texts`` plus the empty sentence, and the model id.
 
     The table is cached as ``data_dir/text_vectors/<model id>.safetensors``; only captions missing
-    from the cache are encoded (so adding clips later costs only their captions).
+    from the cache are encoded (so adding clips later costs only their captions), and the text model
+    is not even loaded when the cache holds them all (its folder then needs only ``config.json``).
     """
     root = Path(data_dir)
     sentences = {UNCONDITIONAL_TEXT}
     for path in sorted((root / "texts").glob("*.txt")):
         sentences.update(caption for caption, _, _ in parse_text_file(path))
-    encoder = TextEncoder(text_model)
-    cache = root / "text_vectors" / f"{encoder.model_id}.safetensors"
+    folder = resolve_text_model(text_model)
+    model_id = model_id_of(folder)
+    cache = root / "text_vectors" / f"{model_id}.safetensors"
+    if cache.is_file():
+        table = CachedTextVectors.from_file(cache)
+        if table.covers(sentences):
+            LOGGER.info("sentence vectors of %d captions (%s; all cached)", len(sentences), model_id)
+            return table, model_id
+    encoder = TextEncoder(folder)
     if cache.is_file():
         encoder.load_cache(cache)
     LOGGER.info("sentence vectors of %d captions (%s; cached ones are reused)", len(sentences), encoder.model_id)
