@@ -29,9 +29,9 @@ else
 fi
 "${PIP[@]}" -r requirements-dev.txt
 "${PIP[@]}" --no-deps --no-build-isolation -e .
-# ONNX Runtime text encoder (build/onnx/, git-ignored; ~10-20 s, skipped when current). Optional: without
-# it the torch text encoder is used.
-.venv/bin/motionlcm export text-encoder --if-stale \
+# ONNX Runtime text encoder(s) of the text model(s) the shipped models were trained with (build/onnx/,
+# git-ignored; ~10-20 s, skipped when current). Optional: without it the torch text encoder is used.
+.venv/bin/motionlcm export text-encoder --if-stale --for-models models \
   || echo "setup: could not export the ONNX text encoder; the torch text encoder will be used" >&2
 # ONNX Runtime VAE decoder: shipped in models/vae; re-exported only when the VAE weights changed.
 .venv/bin/motionlcm export vae-decoder --vae models/vae --if-stale \

@@ -86,6 +86,30 @@ def test_cli_skips_a_current_export(exported: Path, capsys: pytest.CaptureFixtur
     assert "is current" in capsys.readouterr().out
 
 
+def test_cli_exports_the_text_models_a_models_folder_names(
+    exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model_id = json.loads(metadata_path(exported).read_text())["model_id"]
+    onnx_dir = tmp_path / "onnx"
+    onnx_dir.mkdir()
+    (onnx_dir / f"{model_id}.onnx").write_bytes(exported.read_bytes())
+    metadata_path(onnx_dir / f"{model_id}.onnx").write_text(metadata_path(exported).read_text())
+    monkeypatch.setenv("MOTIONLCM_ONNX_DIR", str(onnx_dir))
+    models = tmp_path / "models"
+    for part in ("student", "evaluator"):
+        (models / part).mkdir(parents=True)
+        (models / part / "config.json").write_text(json.dumps({"text_model": model_id}))
+    assert main(["export", "text-encoder", "--for-models", str(models), "--if-stale"]) == 0
+    assert f"{onnx_dir / model_id}.onnx ({model_id}) is current" in capsys.readouterr().out
+    assert main(["export", "text-encoder", "--for-models", str(models), "--out", str(exported)]) == 2
+    assert "drop --model and --out" in capsys.readouterr().err
+    (models / "student" / "config.json").write_text(json.dumps({"text_model": "clip-vit-0123abcd"}))
+    assert main(["export", "text-encoder", "--for-models", str(models), "--if-stale"]) == 2
+    assert "pass its sentence-transformers folder" in capsys.readouterr().err
+    assert main(["export", "text-encoder", "--for-models", str(tmp_path / "empty"), "--if-stale"]) == 2
+    assert "names a text model" in capsys.readouterr().err
+
+
 def test_cli_rejects_a_non_onnx_path(
     tmp_path: Path, torch_encoder: TextEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from motionlcm_node.errors import MotionLCMError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``export`` command and its ``text-encoder``, ``vae-decoder`` and ``denoiser`` subcommands."""
@@ -25,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     text.add_argument(
         "--model", type=Path, default=None, help="sentence-transformers model folder (default: all-MiniLM-L6-v2)"
     )
+    text.add_argument(
+        "--for-models", type=Path, default=None,
+        help="export the text model(s) that this models folder's student, teacher and evaluator were trained with "
+        "(the default MiniLM or a minilm-first<N> cut), each to its default path",
+    )  # fmt: skip
     text.add_argument(
         "--if-stale", action="store_true", help="do nothing when OUT is already a current export of the model"
     )
@@ -61,24 +68,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export_text_encoder(args: argparse.Namespace) -> int:
-    """Export, check, and print where the file went."""
+    """Export, check, and print where the file(s) went."""
+    if args.for_models is None:
+        _export_text_model(args.model, args.out, args.if_stale)
+        return 0
+    from motionlcm_node.model_store import text_model_of
+    from motionlcm_node.text_models import text_model_folder
+
+    if args.model is not None or args.out is not None:
+        raise MotionLCMError("--for-models exports each text model to its default path: drop --model and --out")
+    parts = [args.for_models / part for part in ("student", "teacher", "evaluator")]
+    model_ids = sorted({text_model_of(part) for part in parts if (part / "config.json").is_file()})
+    if not model_ids:
+        raise MotionLCMError(f"{args.for_models}: no student, teacher or evaluator config.json names a text model")
+    for model_id in model_ids:
+        _export_text_model(text_model_folder(model_id), None, args.if_stale)
+    return 0
+
+
+def _export_text_model(model: Path | None, out: Path | None, if_stale: bool) -> None:
+    """Export one text model (None: the default MiniLM) to ``out`` (None: its default path)."""
     from motionlcm_node.export.text_onnx import export_text_encoder
     from motionlcm_node.onnx_text_encoder import default_onnx_path, export_is_current
     from motionlcm_node.text_encoder import default_model_path, model_id_of
 
-    if args.if_stale:
-        model_id = model_id_of(args.model if args.model is not None else default_model_path())
-        out = args.out if args.out is not None else default_onnx_path(model_id)
-        if export_is_current(out, model_id):
-            print(f"{out} ({model_id}) is current")
-            return 0
-    report = export_text_encoder(args.out, args.model)
+    if if_stale:
+        model_id = model_id_of(model if model is not None else default_model_path())
+        path = out if out is not None else default_onnx_path(model_id)
+        if export_is_current(path, model_id):
+            print(f"{path} ({model_id}) is current")
+            return
+    report = export_text_encoder(out, model)
     size_mb = report.onnx_path.stat().st_size / 2**20
     print(
         f"{report.onnx_path} ({report.model_id}, {size_mb:.0f} MiB; cosine to torch >= {report.min_cosine:.6f}; "
         f"{report.seconds:.1f} s)"
     )
-    return 0
 
 
 def run_export_vae_decoder(args: argparse.Namespace) -> int:
