@@ -39,7 +39,8 @@ def first_layers_model(layers: int, root: Path | None = None) -> Path:
     """The default MiniLM cut to its first ``layers`` layers, as a local sentence-transformers folder.
 
     Built once (``config.json`` rewritten, every other file of the package's model symlinked, or
-    copied where links are not allowed); transformers then loads only the kept layers' weights.
+    copied where links are not allowed; built again when a link broke, say after the environment
+    moved); transformers then loads only the kept layers' weights.
 
     Args:
         layers: transformer layers to keep, 1 to the default model's count.
@@ -57,7 +58,8 @@ def first_layers_model(layers: int, root: Path | None = None) -> Path:
         raise MotionLCMError(f"layers must be 1..{config['num_hidden_layers']}, got {layers}")
     folder = (root or default_text_models_dir()) / f"{FIRST_LAYERS_PREFIX}{layers}"
     wanted = json.dumps({**config, "num_hidden_layers": layers}, indent=2) + "\n"
-    if (folder / "config.json").is_file() and (folder / "config.json").read_text() == wanted:
+    current = (folder / "config.json").is_file() and (folder / "config.json").read_text() == wanted
+    if current and all(item.exists() for item in folder.iterdir()):  # exists() is False for a broken link
         return folder
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)

@@ -33,6 +33,15 @@ def test_first_layers_model_keeps_n_layers_and_gets_its_own_id(cut_root: Path) -
     assert first_layers_model(2, cut_root) == folder and (folder / "config.json").stat().st_mtime_ns == stamp
 
 
+def test_a_cut_with_a_broken_link_is_built_again(tmp_path: Path) -> None:
+    folder = first_layers_model(1, tmp_path)
+    weights = folder / "model.safetensors"
+    weights.unlink()
+    weights.symlink_to(tmp_path / "gone.safetensors")  # the environment it pointed into moved away
+    assert not weights.exists()
+    assert first_layers_model(1, tmp_path) == folder and weights.exists()
+
+
 def test_a_cut_encodes_into_another_space(cut_root: Path) -> None:
     cut = TextEncoder(first_layers_model(2, cut_root)).encode(SENTENCES[:2])
     full = TextEncoder().encode(SENTENCES[:2])
