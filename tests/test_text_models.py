@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
 
 from benchmarks.latency_setup import Settings, shared_text_model
 from motionlcm_node.errors import MotionLCMError
@@ -40,6 +43,18 @@ def test_a_cut_with_a_broken_link_is_built_again(tmp_path: Path) -> None:
     weights.symlink_to(tmp_path / "gone.safetensors")  # the environment it pointed into moved away
     assert not weights.exists()
     assert first_layers_model(1, tmp_path) == folder and weights.exists()
+
+
+def test_a_cut_keeps_only_its_layers_weights_and_encodes_as_the_full_file(cut_root: Path, tmp_path: Path) -> None:
+    folder = first_layers_model(2, cut_root)
+    names = safe_open(str(folder / "model.safetensors"), "pt").keys()
+    layers = {int(match.group(1)) for name in names if (match := re.search(r"encoder\.layer\.(\d+)\.", name))}
+    assert layers == {0, 1} and not (folder / "model.safetensors").is_symlink()
+    linked = tmp_path / "linked"  # the same cut over the package's full weights file
+    shutil.copytree(folder, linked, symlinks=True)
+    (linked / "model.safetensors").unlink()
+    (linked / "model.safetensors").symlink_to(default_model_path() / "model.safetensors")
+    assert torch.allclose(TextEncoder(folder).encode(SENTENCES), TextEncoder(linked).encode(SENTENCES), atol=1e-6)
 
 
 def test_a_cut_encodes_into_another_space(cut_root: Path) -> None:
