@@ -48,6 +48,19 @@ def model_id_of(model_path: Path) -> str:
     return f"{model_path.name}-{digest}"
 
 
+def read_vector_file(path: Path, model_id: str) -> dict[str, torch.Tensor]:
+    """Sentence -> vector from a file written by ``CachingSentenceEncoder.save_cache``.
+
+    Raises:
+        MotionLCMError: the file holds another text model's vectors.
+    """
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if meta["model"] != model_id:
+        raise MotionLCMError(f"{path} holds vectors of {meta['model']}, not {model_id}")
+    vectors = load_file(str(path))["vectors"]
+    return dict(zip(meta["sentences"], vectors, strict=True))
+
+
 class CachingSentenceEncoder:
     """Per-sentence vector cache shared by the sentence encoders (torch and ONNX Runtime).
 
@@ -99,12 +112,9 @@ class CachingSentenceEncoder:
 
     def load_cache(self, path: Path) -> int:
         """Add vectors saved by ``save_cache`` (same model only); returns how many were loaded."""
-        meta = json.loads(path.with_suffix(".json").read_text())
-        if meta["model"] != self.model_id:
-            raise MotionLCMError(f"{path} holds vectors of {meta['model']}, not {self.model_id}")
-        vectors = load_file(str(path))["vectors"]
-        self._cache.update(zip(meta["sentences"], vectors, strict=True))
-        return len(meta["sentences"])
+        loaded = read_vector_file(path, self.model_id)
+        self._cache.update(loaded)
+        return len(loaded)
 
 
 class TextEncoder(CachingSentenceEncoder):
@@ -162,11 +172,9 @@ class CachedTextVectors:
         self.dim = int(next(iter(vectors.values())).shape[-1])
 
     @classmethod
-    def from_file(cls, path: Path) -> CachedTextVectors:
-        """Load a table written by ``TextEncoder.save_cache``."""
-        meta = json.loads(path.with_suffix(".json").read_text())
-        vectors = load_file(str(path))["vectors"]
-        return cls(dict(zip(meta["sentences"], vectors, strict=True)))
+    def from_file(cls, path: Path, model_id: str) -> CachedTextVectors:
+        """Load a table of ``model_id``'s vectors written by ``TextEncoder.save_cache`` (another model's: an error)."""
+        return cls(read_vector_file(path, model_id))
 
     def covers(self, sentences: Iterable[str]) -> bool:
         """Whether every one of ``sentences`` has a vector in the table."""

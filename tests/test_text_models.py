@@ -122,6 +122,13 @@ def test_caption_vectors_are_cached_per_model_and_need_no_model_once_complete(
     assert again_id == model_id
     captions = ["a person walks forward.", "someone waves with the right hand.", ""]
     assert torch.equal(again.encode(captions), table.encode(captions))
+    # A cache file under this id that holds another model's vectors is refused, not used.
+    meta_path = tmp_path / "text_vectors" / f"{model_id}.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "model": "model-00000000"}))
+    with pytest.raises(MotionLCMError, match="holds vectors of model-00000000"):
+        dataset_text_vectors(tmp_path, str(cut))
+    meta_path.write_text(json.dumps(meta))
     # A new caption is missing from the cache: now the model must be loaded.
     (tmp_path / "texts" / "clip_001.txt").write_text("a person jumps.#a person jumps#0.0#0.0\n")
     with pytest.raises(AssertionError, match="was loaded"):

@@ -94,9 +94,8 @@ def load_generators(
             from this teacher (text model or latent scale differ).
     """
     teacher = load_teacher(teacher_dir)
-    text_vectors, model_id = dataset_text_vectors(data_dir, str(text_model_folder(teacher.text_model)))
-    if model_id != teacher.text_model:
-        raise MotionLCMError(f"{what}: the teacher uses text model {teacher.text_model}, not {model_id}")
+    # text_model_folder returns a folder of exactly this id (or raises), so the vectors are the teacher's.
+    text_vectors, _ = dataset_text_vectors(data_dir, str(text_model_folder(teacher.text_model)))
     student = load_student(student_dir) if student_dir is not None else None
     if student is not None and (student.text_model, student.latent_scale) != (teacher.text_model, teacher.latent_scale):
         raise MotionLCMError(f"{what}: the student was not distilled from this teacher")

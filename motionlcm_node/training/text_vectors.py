@@ -27,7 +27,7 @@ def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) ->
     model_id = model_id_of(folder)
     cache = root / "text_vectors" / f"{model_id}.safetensors"
     if cache.is_file():
-        table = CachedTextVectors.from_file(cache)
+        table = CachedTextVectors.from_file(cache, model_id)
         if table.covers(sentences):
             LOGGER.info("sentence vectors of %d captions (%s; all cached)", len(sentences), model_id)
             return table, model_id
