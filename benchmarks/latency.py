@@ -57,6 +57,7 @@ from benchmarks.latency_report import (
 from benchmarks.latency_setup import Configuration, Generate, Settings, build_configurations, shared_text_model
 from benchmarks.report import interleaved_medians
 from motionlcm_node.machine import machine_description
+from motionlcm_node.onnx_runtime import spinning_policy
 from motionlcm_node.sampling.pipeline import MotionOutput, SentenceEncoder
 from motionlcm_node.vae_decoding import OnnxFeatureDecoder, load_feature_decoder, load_onnx_decoder
 
@@ -222,6 +223,7 @@ def run(
         "text_encoder": type(encoder).__name__,
         "vae_decoder": sorted({row["decoder_backend"] for row in rows}),
         "denoisers": sorted({row["denoiser_backend"] for row in rows}),
+        "onnx_runtime_spinning": spinning_policy(),
         "mode": "random weights" if "random" in base["weights"] else "trained weights",
         "settings": asdict(settings),
         "rows": rows,

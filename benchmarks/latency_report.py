@@ -77,7 +77,8 @@ def print_report(report: dict[str, object]) -> None:
     load, settings = report["load_average_1min"], report["settings"]
     print(f"Device {report['device']}, torch threads {report['torch_threads']}, text encoder "
           f"{report['text_encoder']}, VAE decoder {'/'.join(report['vae_decoder'])}, denoisers "
-          f"{'/'.join(report['denoisers'])}, {settings['frames']} frames per "
+          f"{'/'.join(report['denoisers'])}, ONNX Runtime spinning {report['onnx_runtime_spinning']}, "
+          f"{settings['frames']} frames per "
           f"sequence at batch 1, medians of {settings['repeats']} after {settings['warmup']} warm-up calls, "
           f"load average {load['start']:.2f} -> {load['end']:.2f}; {report['mode']}.")  # fmt: skip
     ratios = report["teacher_over_student_1_step_denoise_stage"].items()

@@ -89,7 +89,9 @@ class OnnxDenoiser:
     Batches of up to ``SINGLE_THREAD_BATCH`` run in a second, single-threaded session: on the 2-core
     development machine one thread is faster there (batch 1: 2.5 ms against 3.4 ms with 2 threads;
     batch 2, the teacher's guided step: even), while large batches gain from more (batch 256: 299 ms
-    with 2 threads, 473 ms with 1).
+    with 2 threads, 473 ms with 1). ``python -m benchmarks.ort_spinning`` times the alternatives in
+    the pipelines, with and without spinning workers (``onnx_runtime.set_spinning``): the teacher's
+    50 guided steps on two sleeping threads took 1.13-1.18x as long as on one (sixteenth session).
 
     Args:
         onnx_path: the export.

@@ -55,13 +55,43 @@ def wants_onnx(backend: str, device: str, threads: int, what: str) -> bool:
     return backend == "onnx" or (backend == "auto" and onnx_runs_on(device))
 
 
+#: ``set_spinning`` policies: how idle ONNX Runtime intra-op workers wait for the next operator.
+SPINNING_POLICIES = ("during-runs", "off")
+_spinning = {"policy": "off"}
+
+
+def set_spinning(policy: str) -> None:
+    """Choose, for the whole process, how the sessions made from now on let their workers wait.
+
+    "off" (default): a worker sleeps as soon as it has no task, so it never holds a core that the
+    next stage (another session, PyTorch, numpy) needs. "during-runs": a worker spins between the
+    operators of one run (no sleep and wake-up per operator) and stops spinning when the run returns
+    (ONNX Runtime's ``session.force_spinning_stop``). On the 2-core development machine that takes
+    about a tenth off text encoding but leaves the 1-step student no faster end to end (0.96-1.11x
+    the default's time in the three spinning arms of two runs of ``python -m benchmarks.ort_spinning
+    --models models``), so it is not the default; a machine with cores to spare may gain from it.
+    Plain spinning (ONNX Runtime's own default) is not offered: an idle pool keeps spinning for
+    milliseconds after each run, and here it starved the next stage (a torch VAE decode went from 13
+    to 60 ms).
+
+    Raises:
+        MotionLCMError: an unknown policy.
+    """
+    if policy not in SPINNING_POLICIES:
+        raise MotionLCMError(f"ONNX Runtime spinning policy must be one of {SPINNING_POLICIES}, got {policy!r}")
+    _spinning["policy"] = policy
+
+
+def spinning_policy() -> str:
+    """The policy ``session_options`` applies (see ``set_spinning``)."""
+    return _spinning["policy"]
+
+
 def session_options(threads: int) -> Any:
     """ONNX Runtime session options for batch-1 latency beside PyTorch on a small CPU.
 
-    ``threads`` intra-op threads, one inter-op thread, all graph optimisations, and no spinning:
-    ORT's idle worker threads otherwise spin after each call and steal the cores from the PyTorch
-    stage that runs next (measured on the 2-core dev machine: a torch VAE decode after an ORT call
-    took 60 ms with spinning and 13 ms without; ORT itself loses about 1 ms).
+    ``threads`` intra-op threads, one inter-op thread, all graph optimisations, and the process's
+    spinning policy (``set_spinning``; by default idle workers sleep at once).
     """
     import onnxruntime
 
@@ -71,7 +101,10 @@ def session_options(threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    spin = spinning_policy() == "during-runs"
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    if spin:
+        options.add_session_config_entry("session.force_spinning_stop", "1")
     return options
 
 

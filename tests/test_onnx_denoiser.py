@@ -21,6 +21,7 @@ from motionlcm_node.onnx_denoiser import (
     denoiser_onnx_path,
     load_denoiser_backend,
 )
+from motionlcm_node.onnx_runtime import session_options, set_spinning, spinning_policy
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
 from motionlcm_node.sampling.schedules import ddim_scheduler
@@ -186,3 +187,41 @@ def test_latency_benchmark_times_both_denoiser_backends(
                      encoder=encoder)  # fmt: skip
     assert torch_only["denoisers"] == ["torch"] and len(torch_only["rows"]) == 5
     assert set(torch_only["targets"]) == {"student_1_step_end_to_end_ms", "teacher_over_student_1_step"}
+
+
+def test_spinning_policy_reaches_new_sessions_and_rejects_unknown_names() -> None:
+    assert spinning_policy() == "off"  # the default
+    assert session_options(2).get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    try:
+        set_spinning("during-runs")
+        options = session_options(2)
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+        assert options.get_session_config_entry("session.force_spinning_stop") == "1"
+        with pytest.raises(MotionLCMError, match="spinning policy"):
+            set_spinning("always")
+        assert spinning_policy() == "during-runs"  # a refused name changes nothing
+    finally:
+        set_spinning("off")
+
+
+def test_spinning_benchmark_times_every_arm_side_by_side(
+    onnx_models: tuple[Path, Path], encoder: TextEncoder, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from benchmarks.latency import Settings
+    from benchmarks.ort_spinning import ARMS, BASELINE, print_report, run
+
+    root, onnx_dir = onnx_models
+    monkeypatch.setenv("MOTIONLCM_ONNX_DIR", str(onnx_dir))
+    settings = Settings(repeats=1, warmup=0, batch_sizes=(), frames=20, teacher_steps=2, reference=False,
+                        decoder_backend="torch")  # fmt: skip
+    report = run(root, settings, "cpu", encoder)
+    labels = ["student, 1 step", "teacher, DDIM 2 (w 7.5)", "student (torch denoiser), 1 step",
+              "teacher (torch denoiser), DDIM 2 (w 7.5)"]  # fmt: skip
+    assert [(row["arm"], row["label"]) for row in report["rows"]] == [(arm, label) for arm in ARMS for label in labels]
+    assert all(row["end_to_end_vs_baseline"] == 1.0 for row in report["rows"] if row["arm"] == BASELINE)
+    for arm, ratios in report["teacher_over_student_1_step"].items():
+        rows = {row["label"]: row["end_to_end_ms"] for row in report["rows"] if row["arm"] == arm}
+        assert ratios["onnx denoisers"] == pytest.approx(rows[labels[1]] / rows[labels[0]])
+    assert spinning_policy() == "off" and OnnxDenoiser.SINGLE_THREAD_BATCH == 2  # both restored
+    print_report(report)
+    assert "teacher / 1-step student, off, 1 thread up to batch 2:" in capsys.readouterr().out
