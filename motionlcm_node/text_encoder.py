@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -113,8 +113,12 @@ class CachingSentenceEncoder:
     def load_cache(self, path: Path) -> int:
         """Add vectors saved by ``save_cache`` (same model only); returns how many were loaded."""
         loaded = read_vector_file(path, self.model_id)
-        self._cache.update(loaded)
+        self.remember(loaded)
         return len(loaded)
+
+    def remember(self, vectors: dict[str, torch.Tensor]) -> None:
+        """Add sentence -> [dim] vectors already read for this encoder's model (``read_vector_file``)."""
+        self._cache.update(vectors)
 
 
 class TextEncoder(CachingSentenceEncoder):
@@ -170,15 +174,6 @@ class CachedTextVectors:
             raise MotionLCMError('the vector table needs the empty sentence "" (unconditional input)')
         self._vectors = vectors
         self.dim = int(next(iter(vectors.values())).shape[-1])
-
-    @classmethod
-    def from_file(cls, path: Path, model_id: str) -> CachedTextVectors:
-        """Load a table of ``model_id``'s vectors written by ``TextEncoder.save_cache`` (another model's: an error)."""
-        return cls(read_vector_file(path, model_id))
-
-    def covers(self, sentences: Iterable[str]) -> bool:
-        """Whether every one of ``sentences`` has a vector in the table."""
-        return all(sentence in self._vectors for sentence in sentences)
 
     def encode(self, sentences: Sequence[str]) -> torch.Tensor:
         """[B, dim] vectors; unknown sentences raise ``MotionLCMError``."""

@@ -6,7 +6,13 @@ import logging
 from pathlib import Path
 
 from motionlcm_node.data.dataset import parse_text_file
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors, TextEncoder, model_id_of
+from motionlcm_node.text_encoder import (
+    UNCONDITIONAL_TEXT,
+    CachedTextVectors,
+    TextEncoder,
+    model_id_of,
+    read_vector_file,
+)
 from motionlcm_node.text_models import resolve_text_model
 
 LOGGER = logging.getLogger(__name__)
@@ -26,14 +32,12 @@ def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) ->
     folder = resolve_text_model(text_model)
     model_id = model_id_of(folder)
     cache = root / "text_vectors" / f"{model_id}.safetensors"
-    if cache.is_file():
-        table = CachedTextVectors.from_file(cache, model_id)
-        if table.covers(sentences):
-            LOGGER.info("sentence vectors of %d captions (%s; all cached)", len(sentences), model_id)
-            return table, model_id
+    cached = read_vector_file(cache, model_id) if cache.is_file() else {}
+    if sentences <= cached.keys():
+        LOGGER.info("sentence vectors of %d captions (%s; all cached)", len(sentences), model_id)
+        return CachedTextVectors(cached), model_id
     encoder = TextEncoder(folder)
-    if cache.is_file():
-        encoder.load_cache(cache)
+    encoder.remember(cached)  # read once above: only the missing captions are encoded
     LOGGER.info("sentence vectors of %d captions (%s; cached ones are reused)", len(sentences), encoder.model_id)
     vectors = encoder.encode(sorted(sentences))
     encoder.save_cache(cache)
