@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.latency import FreshSentences, measure
-from benchmarks.latency_report import STAGES, teacher_over_student
+from benchmarks.latency_report import STAGES, is_plain_student_1_step, teacher_over_student
 from benchmarks.latency_setup import Configuration, Settings, build_configurations, shared_text_model
 from benchmarks.report import emit
 from motionlcm_node.machine import machine_description
@@ -53,7 +53,7 @@ BASELINE = next(iter(ARMS))
 
 def _is_timed(configuration: Configuration) -> bool:
     """The plain 1-step student and the teacher rows (either denoiser backend)."""
-    return configuration.label.startswith("teacher") or configuration.label.endswith(", 1 step")
+    return configuration.label.startswith("teacher") or is_plain_student_1_step(configuration.label)
 
 
 def _with_single_thread_batch(configuration: Configuration, largest: int) -> Configuration:
