@@ -3,7 +3,10 @@
     python -m benchmarks.latency --models models
     python -m benchmarks.latency --models models --threads 1 --repeats 20 --batch-sizes 32 256
 
-One run, one machine, one text encoder (the offline MiniLM) for every configuration:
+One run, one machine. The teacher and the timing-only configurations encode text with the offline
+MiniLM; the trained student with its own static text encoder when ``models/student_text`` is shipped
+(the student's whole request, as ``motionlcm generate`` runs it; ``--student-minilm`` puts it on
+MiniLM too):
 
 * the student in ``models/student`` at 1, 2 and 4 steps (its step table's guidance);
 * the teacher in ``models/teacher``, DDIM 50 with classifier-free guidance 7.5 (random weights of the
@@ -54,7 +57,14 @@ from benchmarks.latency_report import (
     shared_stage_budget,
     teacher_over_student,
 )
-from benchmarks.latency_setup import Configuration, Generate, Settings, build_configurations, shared_text_model
+from benchmarks.latency_setup import (
+    Configuration,
+    Generate,
+    Settings,
+    build_configurations,
+    shared_text_model,
+    student_text_encoder,
+)
 from benchmarks.report import interleaved_medians
 from motionlcm_node.machine import machine_description
 from motionlcm_node.onnx_runtime import spinning_policy
@@ -176,8 +186,9 @@ def run(
         device: ``cpu``, ``cuda`` or ``auto``.
         encoder: an already loaded sentence encoder (default: the text model the shipped student and
             teacher were trained with, else the offline MiniLM, on ``text_backend``).
-        text_backend: "auto" (ONNX Runtime export when built, else torch), "onnx" or "torch"; the
-            same encoder serves every configuration.
+        text_backend: "auto" (ONNX Runtime export when built, else torch), "onnx" or "torch"; this
+            encoder serves the teacher and every timing-only configuration; the trained student runs
+            with its own static text encoder when one is shipped (``Settings.student_minilm``).
 
     Raises:
         MotionLCMError: a teacher and a student trained on different text models (one encoder
@@ -194,7 +205,8 @@ def run(
         encoder = load_text_encoder(text_backend, device=device, threads=torch.get_num_threads(),
                                     model_id=shared_text_model(models, settings))  # fmt: skip
     load_start = os.getloadavg()[0]
-    configurations = build_configurations(models, encoder, device, settings)
+    student_encoder = student_text_encoder(models, encoder, settings)
+    configurations = build_configurations(models, encoder, device, settings, student_encoder)
     with torch.no_grad():
         rows = measure(configurations, FreshSentences(), settings, device)
         decoder_comparison = compare_decoders(models, settings.frames, settings.repeats, device)
@@ -221,6 +233,7 @@ def run(
         "device": device,
         "torch_threads": torch.get_num_threads(),
         "text_encoder": type(encoder).__name__,
+        "student_text_encoder": type(student_encoder).__name__,
         "vae_decoder": sorted({row["decoder_backend"] for row in rows}),
         "denoisers": sorted({row["denoiser_backend"] for row in rows}),
         "onnx_runtime_spinning": spinning_policy(),
@@ -251,7 +264,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
     parser.add_argument("--text-backend", choices=("auto", "onnx", "torch"), default="auto",
-                        help="sentence encoder for every configuration (auto: the ONNX export when built)")  # fmt: skip
+                        help="MiniLM for the teacher and the timing-only configurations (auto: the ONNX export "
+                        "when built)")  # fmt: skip
+    parser.add_argument("--student-minilm", action="store_true",
+                        help="time the trained student on MiniLM too, not on its static text encoder")  # fmt: skip
     parser.add_argument("--decoder-backend", choices=("auto", "onnx", "torch"), default="auto",
                         help="VAE decoder for every configuration (auto: ONNX Runtime when the VAE has a current "
                         "export)")  # fmt: skip
@@ -271,7 +287,8 @@ def main() -> None:
     settings = Settings(args.repeats, args.warmup, tuple(args.batch_sizes), args.throughput_repeats,
                         reference=not args.no_reference, random_weights=args.random_weights,
                         decoder_backend=args.decoder_backend, denoiser_backend=args.denoiser_backend,
-                        compare_torch_denoisers=not args.no_torch_comparison)  # fmt: skip
+                        compare_torch_denoisers=not args.no_torch_comparison,
+                        student_minilm=args.student_minilm)  # fmt: skip
     report = run(args.models, settings, threads=args.threads, device=args.device, text_backend=args.text_backend)
     print_report(report)
     if args.json is not None:

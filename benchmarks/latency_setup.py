@@ -28,6 +28,7 @@ from motionlcm_node.sampling.consistency import default_step_table, lcm_schedule
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
 from motionlcm_node.sampling.schedules import ddim_scheduler
+from motionlcm_node.static_text_encoder import STUDENT_TEXT_DIR, load_student_text_encoder
 from motionlcm_node.training.checkpoint import save_weights
 from motionlcm_node.vae_decoding import FeatureDecoder, OnnxFeatureDecoder, TorchFeatureDecoder
 
@@ -55,6 +56,8 @@ class Settings:
             folder; random-weight ones are exported to a temporary folder).
         compare_torch_denoisers: when the denoisers run on ONNX Runtime, also time the 1-step student
             and the teacher on their PyTorch denoisers.
+        student_minilm: run the trained student on the teacher's MiniLM encoder instead of its own
+            static text encoder (``models/student_text``, used when shipped).
     """
 
     repeats: int = 20
@@ -66,6 +69,7 @@ class Settings:
     teacher_guidance: float = 7.5
     reference: bool = True
     random_weights: bool = False
+    student_minilm: bool = False
     decoder_backend: str = "auto"
     denoiser_backend: str = "auto"
     compare_torch_denoisers: bool = True
@@ -195,10 +199,21 @@ def shared_text_model(models: Path, settings: Settings) -> str | None:
     return ids.pop() if ids else None
 
 
+def student_text_encoder(models: Path, encoder: SentenceEncoder, settings: Settings) -> SentenceEncoder:
+    """The trained student's encoder: its shipped static one (``models/student_text``), else ``encoder``."""
+    if settings.random_weights or settings.student_minilm or not (models / STUDENT_TEXT_DIR / "config.json").is_file():
+        return encoder
+    return load_student_text_encoder(models, "static")
+
+
 def build_configurations(
-    models: Path, encoder: SentenceEncoder, device: str, settings: Settings
-) -> list[Configuration]:
+    models: Path, encoder: SentenceEncoder, device: str, settings: Settings,
+    student_encoder: SentenceEncoder | None = None,
+) -> list[Configuration]:  # fmt: skip
     """The timed configurations, in report order.
+
+    ``encoder`` serves the teacher and the timing-only configurations; the trained student runs with
+    ``student_encoder`` (default: ``student_text_encoder``).
 
     Student (1, 2, 4 steps), teacher, the 1-step student with the foot fix, optionally the reference
     sizes, then (denoisers on ONNX Runtime) the 1-step student and the teacher on PyTorch denoisers.
@@ -206,7 +221,8 @@ def build_configurations(
     threads = torch.get_num_threads()
     denoiser_backend = settings.denoiser_backend
     if not settings.random_weights and (models / "student" / "model.safetensors").is_file():
-        student = MotionLCMPipeline.from_models(models, encoder, device, settings.decoder_backend, threads,
+        student_encoder = student_encoder or student_text_encoder(models, encoder, settings)
+        student = MotionLCMPipeline.from_models(models, student_encoder, device, settings.decoder_backend, threads,
                                                 denoiser_backend)  # fmt: skip
         student_torch = student.student
         if backend_of(student_torch) != "torch":  # the ONNX export is loaded: the torch rows need the module too

@@ -62,6 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--no-teacher", action="store_true", help="leave the teacher row out")
     evaluate.add_argument("--no-student", action="store_true", help="leave the MotionLCM rows out")
     evaluate.add_argument(
+        "--student-minilm", action="store_true",
+        help="run the student on MiniLM (its training text model) instead of its shipped static text encoder",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--stabilized-rows",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -104,6 +108,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, check_guidance_below
     from motionlcm_node.sampling.schedules import ddim_scheduler
+    from motionlcm_node.static_text_encoder import STUDENT_TEXT_DIR, load_student_text_encoder
     from motionlcm_node.text_encoder import TextEncoder
     from motionlcm_node.text_models import text_model_folder
     from motionlcm_node.vae_decoding import load_feature_decoder
@@ -163,14 +168,17 @@ def run_eval(args: argparse.Namespace) -> int:
         backends[name] = {"denoiser": type(denoiser).__name__, "vae_decoder": type(decoder).__name__}
         add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance, guidance_below=args.guidance_below)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
-        student = MotionLCMPipeline.from_models(
-            args.models, encoder_for(args.models / "student"), denoiser_backend=args.denoiser_backend
-        )
+        # the student's own encoder, as `motionlcm generate` runs it: the static one when shipped
+        student_encoder = encoder_for(args.models / "student")
+        if not args.student_minilm and (args.models / STUDENT_TEXT_DIR / "config.json").is_file():
+            student_encoder = load_student_text_encoder(args.models, "static")
+        student = MotionLCMPipeline.from_models(args.models, student_encoder, denoiser_backend=args.denoiser_backend)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
             add_row(name, student, num_steps=steps, guidance=plan.guidance)
-            backends[name] = {"denoiser": type(student.student).__name__, "vae_decoder": type(student.decoder).__name__}
+            backends[name] = {"denoiser": type(student.student).__name__, "vae_decoder": type(student.decoder).__name__,
+                              "text_encoder": type(student_encoder).__name__}  # fmt: skip
     with torch.no_grad():
         rows = evaluate(
             args.data,

@@ -64,8 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="torch device (auto)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument(
-        "--text-backend", choices=("auto", "onnx", "torch"), default="auto",
-        help="sentence encoder: ONNX Runtime export (`motionlcm export text-encoder`) or torch (auto: ONNX if built)",
+        "--text-backend", choices=("auto", "static", "onnx", "torch"), default="auto",
+        help="sentence encoder: the student's static one (models/student_text), MiniLM on ONNX Runtime "
+        "(`motionlcm export text-encoder`) or on torch (auto: static if shipped, else ONNX if built)",
     )  # fmt: skip
     parser.add_argument(
         "--decoder-backend", choices=("auto", "onnx", "torch"), default="auto",
@@ -112,7 +113,8 @@ def load_pipeline(
     Args:
         models: folder with ``student/`` and ``vae/``.
         device: torch device.
-        text_backend: "auto" (the ONNX Runtime export when present, else torch), "onnx" or "torch".
+        text_backend: "auto" (the static encoder in ``models/student_text`` when shipped, else
+            MiniLM's ONNX Runtime export when present, else torch), "static", "onnx" or "torch".
         decoder_backend: the same choice for the VAE decoder (its export sits beside the VAE).
         denoiser_backend: the same choice for the student network (its export is in the build folder).
 
@@ -121,17 +123,15 @@ def load_pipeline(
     """
     import torch
 
-    from motionlcm_node.model_store import text_model_of
-    from motionlcm_node.onnx_text_encoder import load_text_encoder
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+    from motionlcm_node.static_text_encoder import load_student_text_encoder
 
     if not (models / "student" / "model.safetensors").is_file():
         raise MotionLCMError(f"no student model in {models / 'student'}: {STUDENT_HELP}")
     if not (models / "vae" / "model.safetensors").is_file():
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
     threads = torch.get_num_threads()
-    text_model = text_model_of(models / "student")
-    encoder = load_text_encoder(text_backend, device=device, threads=threads, model_id=text_model)
+    encoder = load_student_text_encoder(models, text_backend, device=device, threads=threads)
     return MotionLCMPipeline.from_models(models, encoder, device, decoder_backend, threads, denoiser_backend)
 
 

@@ -1,4 +1,7 @@
-"""``motionlcm train vae|teacher|evaluator --config FILE``: train one stage (resumable).
+"""``motionlcm train vae|teacher|student|evaluator|student-text --config FILE``: train one stage.
+
+The network stages are resumable; ``student-text`` (the student's static text encoder, ~15 minutes on
+the CPU) restarts but reuses its cached MiniLM vectors.
 
 Run on one CPU or GPU as is, or across processes with torchrun:
 ``torchrun --nproc_per_node 2 -m motionlcm_node.cli.main train vae --config config/vae_cpu.json``.
@@ -16,7 +19,9 @@ from motionlcm_node.errors import MotionLCMError
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` command."""
     train = subparsers.add_parser("train", help="train the VAE, the diffusion teacher or the evaluator")
-    train.add_argument("stage", choices=("vae", "teacher", "student", "evaluator"), help="what to train")
+    train.add_argument(
+        "stage", choices=("vae", "teacher", "student", "evaluator", "student-text"), help="what to train"
+    )
     train.add_argument("--config", type=Path, required=True, help="stage config JSON (see config/)")
     train.add_argument("--data", type=Path, default=None, help="override train.data_dir")
     train.add_argument("--out", type=Path, default=None, help="override train.out_dir (the run folder)")
@@ -45,6 +50,18 @@ def run_train(args: argparse.Namespace) -> int:
     from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, load_stage_config
     from motionlcm_node.training.loop import train
 
+    if args.stage == "student-text":
+        from motionlcm_node.training.student_text import StudentTextConfig, train_student_text
+
+        if args.steps is not None or args.no_resume:
+            raise MotionLCMError("student-text takes no --steps or --no-resume: set epochs / task_steps in its config")
+        text_config = StudentTextConfig.from_file(args.config)
+        changes = {"data_dir": str(args.data)} if args.data is not None else {}
+        if args.out is not None:
+            changes["out_dir"] = str(args.out)
+        exported = train_student_text(dataclasses.replace(text_config, **changes))
+        print(f"trained student-text: {exported} (copy it to models/student_text)")
+        return 0
     if args.stage == "vae":
         from motionlcm_node.networks.vae import MotionVAEConfig
         from motionlcm_node.training.stages import VAEStage

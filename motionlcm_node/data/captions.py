@@ -175,3 +175,22 @@ def captions_for_clip(
                 captions.append(caption)
                 added += 1
     return captions
+
+
+def seen_caption_corpus() -> list[str]:
+    """Every caption the seen phrasings can form (subject x action x manner x template), sorted.
+
+    About 94,000 sentences: the training corpus of the student's static text encoder, which must
+    cover the training captions' wording without ever seeing a held-out phrasing (test split only).
+    """
+    actions = {phrase for content in known_contents() for phrase in _actions(content)[0]}
+    manners = {phrase for seen, _ in _MANNERS.values() for phrase in seen}
+    return sorted(
+        {
+            _render(template, subject, action, manner)
+            for template in _TEMPLATES[0]
+            for subject in _SUBJECTS[0]
+            for action in actions
+            for manner in manners
+        }
+    )

@@ -133,8 +133,10 @@ class MotionLCMPipeline:
 
         Args:
             models_dir: folder in the ``models/`` layout.
-            text_encoder: an already loaded encoder (default: the text model the student was trained
-                with, through its ONNX Runtime export when built, else torch); it must be that model.
+            text_encoder: an already loaded encoder (default: ``load_student_text_encoder``, the static
+                encoder in ``models_dir/student_text`` when shipped, else the text model the student
+                was trained with, through its ONNX Runtime export when built, else torch); it must
+                produce that model's vectors.
             device: torch device for the networks.
             decoder_backend: VAE decoder on "onnx" (the export beside the VAE; an error when it is
                 missing or stale), "torch", or "auto" (ONNX when a current export exists).
@@ -145,7 +147,7 @@ class MotionLCMPipeline:
         """
         from motionlcm_node.model_store import load_student, load_vae
         from motionlcm_node.onnx_denoiser import load_denoiser_backend
-        from motionlcm_node.onnx_text_encoder import load_text_encoder
+        from motionlcm_node.static_text_encoder import load_student_text_encoder
 
         for part in ("student", "vae"):
             if not (models_dir / part / "model.safetensors").is_file():
@@ -154,8 +156,8 @@ class MotionLCMPipeline:
         vae, normalizer = load_vae(models_dir / "vae")
         encoder = text_encoder
         if encoder is None:
-            encoder = load_text_encoder("auto", device=str(device), threads=threads, model_id=bundle.text_model)
-        model_id = getattr(encoder, "model_id", bundle.text_model)
+            encoder = load_student_text_encoder(models_dir, "auto", device=str(device), threads=threads)
+        model_id = getattr(encoder, "vector_space", None) or getattr(encoder, "model_id", bundle.text_model)
         if model_id != bundle.text_model:
             raise MotionLCMError(f"the student was trained with text model {bundle.text_model}, not {model_id}")
         vae, normalizer = vae.to(device), normalizer.to(device)
