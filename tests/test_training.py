@@ -532,6 +532,12 @@ def test_shipped_stage_configs_parse(path: Path) -> None:
     from motionlcm_node.training.config import StudentStageConfig, TeacherStageConfig
     from motionlcm_node.training.evaluator_stage import EvaluatorStageConfig
 
+    if path.name.startswith("student-text_"):  # its own flat config (motionlcm train student-text)
+        from motionlcm_node.training.student_text import StudentTextConfig
+
+        text_config = StudentTextConfig.from_file(path)
+        assert text_config.data_dir == "data/bandai" and text_config.out_dir.startswith("runs/")
+        return
     stages = {"vae": (VAEStageConfig, MotionVAEConfig), "teacher": (TeacherStageConfig, DenoiserConfig),
               "student": (StudentStageConfig, dict), "evaluator": (EvaluatorStageConfig, EvaluatorConfig)}  # fmt: skip
     config_class, model_class = stages[path.name.split("_")[0]]

@@ -1,6 +1,6 @@
 """Train the student's static text encoder (``static_text_encoder.py``) from MiniLM and the student.
 
-``motionlcm train student-text --config config/student_text_cpu.json`` (about 15 minutes on the
+``motionlcm train student-text --config config/student-text_cpu.json`` (about 15 minutes on the
 2-core CPU, most of it MiniLM encoding the corpus once; the vectors are cached in the run folder):
 
 1. Corpus: the training split's captions plus every caption the *seen* phrasings form
