@@ -28,7 +28,7 @@ from motionlcm_node.sampling.consistency import default_step_table, lcm_schedule
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput, SentenceEncoder
 from motionlcm_node.sampling.schedules import ddim_scheduler
-from motionlcm_node.static_text_encoder import STUDENT_TEXT_DIR, load_student_text_encoder
+from motionlcm_node.static_text_encoder import shipped_student_text_encoder
 from motionlcm_node.training.checkpoint import save_weights
 from motionlcm_node.vae_decoding import FeatureDecoder, OnnxFeatureDecoder, TorchFeatureDecoder
 
@@ -201,9 +201,9 @@ def shared_text_model(models: Path, settings: Settings) -> str | None:
 
 def student_text_encoder(models: Path, encoder: SentenceEncoder, settings: Settings) -> SentenceEncoder:
     """The trained student's encoder: its shipped static one (``models/student_text``), else ``encoder``."""
-    if settings.random_weights or settings.student_minilm or not (models / STUDENT_TEXT_DIR / "config.json").is_file():
+    if settings.random_weights or settings.student_minilm:
         return encoder
-    return load_student_text_encoder(models, "static")
+    return shipped_student_text_encoder(models) or encoder
 
 
 def build_configurations(

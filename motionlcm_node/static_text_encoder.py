@@ -104,6 +104,26 @@ def save_static_encoder(
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
+def shipped_student_text_encoder(models_dir: Path) -> StaticTextEncoder | None:
+    """The static encoder in ``models_dir/student_text`` (checked as ``load_student_text_encoder``), or None.
+
+    Raises:
+        MotionLCMError: a static encoder made for another text model than the student's.
+    """
+    return _checked_static_encoder(models_dir) if (models_dir / STUDENT_TEXT_DIR / "config.json").is_file() else None
+
+
+def _checked_static_encoder(models_dir: Path) -> StaticTextEncoder:
+    from motionlcm_node.model_store import text_model_of
+
+    folder = models_dir / STUDENT_TEXT_DIR
+    encoder = StaticTextEncoder(folder)
+    text_model = text_model_of(models_dir / "student")
+    if encoder.vector_space != text_model:
+        raise MotionLCMError(f"{folder} approximates {encoder.vector_space}, the student reads {text_model}")
+    return encoder
+
+
 def load_student_text_encoder(
     models_dir: Path, backend: str = "auto", device: str = "cpu", threads: int = 1
 ) -> CachingSentenceEncoder:
@@ -126,12 +146,10 @@ def load_student_text_encoder(
 
     if backend not in STUDENT_TEXT_BACKENDS:
         raise MotionLCMError(f"text backend must be one of {', '.join(STUDENT_TEXT_BACKENDS)}, got {backend!r}")
-    text_model = text_model_of(models_dir / "student")
-    folder = models_dir / STUDENT_TEXT_DIR
-    if backend == "static" or (backend == "auto" and (folder / "config.json").is_file()):
-        encoder = StaticTextEncoder(folder)
-        if encoder.vector_space != text_model:
-            raise MotionLCMError(f"{folder} approximates {encoder.vector_space}, the student reads {text_model}")
-        return encoder
+    if backend == "static":
+        return _checked_static_encoder(models_dir)
+    shipped = shipped_student_text_encoder(models_dir) if backend == "auto" else None
+    if shipped is not None:
+        return shipped
     return load_text_encoder("auto" if backend == "auto" else backend, device=device, threads=threads,
-                             model_id=text_model)  # fmt: skip
+                             model_id=text_model_of(models_dir / "student"))  # fmt: skip

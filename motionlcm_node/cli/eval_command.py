@@ -108,7 +108,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
     from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, check_guidance_below
     from motionlcm_node.sampling.schedules import ddim_scheduler
-    from motionlcm_node.static_text_encoder import STUDENT_TEXT_DIR, load_student_text_encoder
+    from motionlcm_node.static_text_encoder import shipped_student_text_encoder
     from motionlcm_node.text_encoder import TextEncoder
     from motionlcm_node.text_models import text_model_folder
     from motionlcm_node.vae_decoding import load_feature_decoder
@@ -169,9 +169,8 @@ def run_eval(args: argparse.Namespace) -> int:
         add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance, guidance_below=args.guidance_below)
     if vae is not None and (args.models / "student").is_dir() and not args.no_student:
         # the student's own encoder, as `motionlcm generate` runs it: the static one when shipped
-        student_encoder = encoder_for(args.models / "student")
-        if not args.student_minilm and (args.models / STUDENT_TEXT_DIR / "config.json").is_file():
-            student_encoder = load_student_text_encoder(args.models, "static")
+        shipped = None if args.student_minilm else shipped_student_text_encoder(args.models)
+        student_encoder = shipped or encoder_for(args.models / "student")
         student = MotionLCMPipeline.from_models(args.models, student_encoder, denoiser_backend=args.denoiser_backend)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)

@@ -295,6 +295,15 @@ def load_stage_config(cls: type[T], path: Path, model_cls: type) -> T:
     return _build(cls, raw, str(path))
 
 
+def load_flat_config(cls: type[T], path: Path) -> T:
+    """Read a config JSON whose keys are exactly ``cls``'s fields (no ``train`` / ``model`` parts)."""
+    try:
+        raw = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise MotionLCMError(f"{path}: cannot read config ({error})") from None
+    return _build(cls, raw, str(path))
+
+
 def config_to_dict(config: object) -> dict[str, object]:
     """JSON-serialisable form of a (nested) config dataclass."""
     return asdict(config)  # type: ignore[call-overload]

@@ -21,7 +21,7 @@ import csv
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,12 +71,10 @@ class StudentTextConfig:
 
     @classmethod
     def from_file(cls, path: Path) -> StudentTextConfig:
-        """Read a config JSON; unknown keys and bad values are ``MotionLCMError``."""
-        raw = json.loads(Path(path).read_text())
-        unknown = set(raw) - {f.name for f in fields(cls)}
-        if unknown:
-            raise MotionLCMError(f"{path}: unknown keys {sorted(unknown)}")
-        config = cls(**raw)
+        """Read a config JSON; an unreadable file, unknown keys and bad values are ``MotionLCMError``."""
+        from motionlcm_node.training.config import load_flat_config
+
+        config = load_flat_config(cls, path)
         if min(config.rank, config.epochs, config.batch_size, config.task_batch_size) < 1:
             raise MotionLCMError(f"{path}: rank, epochs and batch sizes must be at least 1")
         if config.task_steps < 0 or config.corpus_limit < 0:
@@ -108,13 +106,12 @@ def training_captions(data_dir: Path) -> list[str]:
     return sorted({caption for name in names for caption, _, _ in parse_text_file(data_dir / "texts" / f"{name}.txt")})
 
 
-def single_token_vectors(model_folder: Path, batch: int = 1024) -> torch.Tensor:
-    """[vocab, dim] MiniLM's mean-pooled output for each token alone (``[CLS] token [SEP]``)."""
+def single_token_vectors(model_folder: Path, cls_id: int, sep_id: int, batch: int = 1024) -> torch.Tensor:
+    """[vocab, dim] MiniLM's mean-pooled output for each token alone (``[CLS] token [SEP]``, ids from its tokenizer)."""
     from transformers import AutoModel
 
     model = AutoModel.from_pretrained(str(model_folder), local_files_only=True).eval()
     config = model.config
-    cls_id, sep_id = int(config.to_dict().get("cls_token_id") or 101), int(config.to_dict().get("sep_token_id") or 102)
     out = []
     with torch.no_grad():
         for start in range(0, config.vocab_size, batch):
@@ -132,8 +129,8 @@ def train_student_text(config: StudentTextConfig) -> Path:
     from motionlcm_node.model_store import load_student, text_model_of
     from motionlcm_node.sampling.consistency import clean_latent, lcm_scheduler
     from motionlcm_node.static_text_encoder import save_static_encoder
-    from motionlcm_node.text_encoder import TextEncoder, read_vector_file
     from motionlcm_node.text_models import text_model_folder
+    from motionlcm_node.training.text_vectors import cached_sentence_vectors
 
     torch.manual_seed(config.seed)
     if config.num_threads:
@@ -148,17 +145,13 @@ def train_student_text(config: StudentTextConfig) -> Path:
     if config.corpus_limit:
         corpus = corpus[:: max(1, -(-len(corpus) // config.corpus_limit))]
     sentences = sorted(set(captions) | set(corpus))
-    cache = out / "corpus_vectors.safetensors"
-    encoder = TextEncoder(folder, batch_size=512)
-    if cache.is_file():
-        encoder.remember(read_vector_file(cache, text_model))
     LOGGER.info("MiniLM vectors of %d sentences (%s)", len(sentences), text_model)
-    targets = encoder.encode(sentences)
-    encoder.save_cache(cache)
+    vectors = cached_sentence_vectors(set(sentences), folder, out / "corpus_vectors.safetensors", batch_size=512)
+    targets = torch.stack([vectors[sentence] for sentence in sentences])
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()  # as StaticTextEncoder: the file's fixed padding to 128 tokens is off
     token_ids = [e.ids for e in tokenizer.encode_batch(sentences, add_special_tokens=False)]
-    single = single_token_vectors(folder)
+    single = single_token_vectors(folder, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
     centred = single - single.mean(0)
     _, _, basis = torch.linalg.svd(centred, full_matrices=False)
     model = _TokenMean((centred @ basis[: config.rank].T).contiguous(), targets.shape[1])
@@ -192,7 +185,8 @@ def train_student_text(config: StudentTextConfig) -> Path:
         student = bundle.denoiser.eval().requires_grad_(False)
         plan = bundle.step_table[min(bundle.step_table)]
         alphas = lcm_scheduler(bundle.original_steps).alphas_cumprod
-        caption_rows = torch.tensor([sentences.index(c) for c in captions])
+        row_of = {sentence: row for row, sentence in enumerate(sentences)}
+        caption_rows = torch.tensor([row_of[caption] for caption in captions])
         optimiser = torch.optim.Adam(model.parameters(), lr=config.task_learning_rate)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.task_steps)
         for step in range(config.task_steps):

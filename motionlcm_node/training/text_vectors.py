@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import torch
+
 from motionlcm_node.data.dataset import parse_text_file
 from motionlcm_node.text_encoder import (
     UNCONDITIONAL_TEXT,
@@ -31,14 +33,27 @@ def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) ->
         sentences.update(caption for caption, _, _ in parse_text_file(path))
     folder = resolve_text_model(text_model)
     model_id = model_id_of(folder)
-    cache = root / "text_vectors" / f"{model_id}.safetensors"
+    vectors = cached_sentence_vectors(sentences, folder, root / "text_vectors" / f"{model_id}.safetensors")
+    return CachedTextVectors(vectors), model_id
+
+
+def cached_sentence_vectors(
+    sentences: set[str], folder: Path, cache: Path, batch_size: int = 64
+) -> dict[str, torch.Tensor]:
+    """Sentence -> vector of the text model in ``folder``, through the vector file ``cache``.
+
+    The cache is read once; only sentences missing from it are encoded (the model is not even loaded
+    when it holds them all) and the file is rewritten only then, with every vector it now has.
+    """
+    model_id = model_id_of(folder)
     cached = read_vector_file(cache, model_id) if cache.is_file() else {}
     if sentences <= cached.keys():
-        LOGGER.info("sentence vectors of %d captions (%s; all cached)", len(sentences), model_id)
-        return CachedTextVectors(cached), model_id
-    encoder = TextEncoder(folder)
-    encoder.remember(cached)  # read once above: only the missing captions are encoded
-    LOGGER.info("sentence vectors of %d captions (%s; cached ones are reused)", len(sentences), encoder.model_id)
-    vectors = encoder.encode(sorted(sentences))
+        LOGGER.info("sentence vectors of %d sentences (%s; all cached)", len(sentences), model_id)
+        return cached
+    encoder = TextEncoder(folder, batch_size=batch_size)
+    encoder.remember(cached)  # read once above: only the missing sentences are encoded
+    LOGGER.info("sentence vectors of %d sentences (%s; cached ones are reused)", len(sentences), model_id)
+    ordered = sorted(sentences)
+    vectors = encoder.encode(ordered)
     encoder.save_cache(cache)
-    return CachedTextVectors(dict(zip(sorted(sentences), vectors, strict=True))), encoder.model_id
+    return {**cached, **dict(zip(ordered, vectors, strict=True))}
