@@ -1,37 +1,22 @@
-"""Latency and throughput of text-to-motion: MotionLCM student (1, 2, 4 steps) against the DDIM teacher.
+"""Latency and throughput of the shipped text-to-motion models: the MotionLCM student against the DDIM teacher.
 
-    python -m benchmarks.latency --models models
-    python -m benchmarks.latency --models models --threads 1 --repeats 20 --batch-sizes 32 256
+    python -m benchmarks.latency                          # the shipped models on this machine
+    python -m benchmarks.latency --repeats 20 --batch-sizes 32 256 --json docs/latency.json
 
-One run, one machine. The teacher and the timing-only configurations encode text with the offline
-MiniLM; the trained student with its own static text encoder when ``models/student_text`` is shipped
-(the student's whole request, as ``motionlcm generate`` runs it; ``--student-minilm`` puts it on
-MiniLM too):
+Each request is one 196-frame sequence at batch 1, text encoding included: every timed request uses a
+sentence no encoder has seen, so no vector cache helps. Rows, all from one run on one machine:
 
-* the student in ``models/student`` at 1, 2 and 4 steps (its step table's guidance);
-* the teacher in ``models/teacher``, DDIM 50 with classifier-free guidance 7.5 (random weights of the
-  student's sizes when no teacher is shipped: timing does not depend on the weights);
-* ``reference``: MotionLCM-V2 sizes (``config/vae_reference.json`` + ``config/teacher_reference.json``,
-  the student with a guidance embedding), random weights, 1 step: timing only, not a model.
+* the student at 1, 2 and 4 steps, as ``motionlcm generate`` runs it (its static text encoder,
+  denoiser and VAE decoder on ONNX Runtime), and at 1 step with the planted-foot root fix;
+* the teacher, DDIM 50 with classifier-free guidance 7.5, reading MiniLM (ONNX Runtime when
+  ``motionlcm export text-encoder`` has built it), denoiser and decoder on ONNX Runtime;
+* the 1-step student and the teacher with their denoiser and decoder on PyTorch.
 
-Without ``models/student`` (or with ``--random-weights``) the student, teacher and VAE are random
-networks of the CPU configs' sizes (``config/vae_cpu.json``, ``config/teacher_cpu.json``), labelled so.
-
-Every configuration uses the same VAE decoder backend (``--decoder-backend``; by default ONNX Runtime
-when ``models/vae`` holds a current ``decoder.onnx``, the same as ``motionlcm generate``), so only the
-text-to-latent part differs between rows. The denoisers (student, teacher, reference) run on
-``--denoiser-backend`` (by default ONNX Runtime when exported, as ``motionlcm generate`` runs them);
-when that is ONNX Runtime, the 1-step student and the teacher are also timed with their PyTorch
-denoisers, and the teacher/student ratio is reported for each backend pair (same backend on both sides).
-
-Batch 1 latency is for one 196-frame sequence with text encoding included: every timed request
-uses a sentence the encoder has never seen, so its embedding cache cannot help; the cached-text
-column repeats one sentence. Figures are medians over ``--repeats`` after ``--warmup`` calls; the
-batch-1 requests go round-robin over the configurations so machine drifts affect all alike.
-Throughput (sequences/s) is ``batch / median call time`` at each ``--batch-sizes`` (new sentences).
-
-This module measures; ``latency_setup.py`` builds the configurations and ``latency_report.py`` computes
-the ratios and prints the table.
+Stage and end-to-end times are medians over ``--repeats`` batch-1 requests taken round-robin over the
+rows (after ``--warmup`` calls each), so drifts of the machine hit every row alike; the last column
+compares each row with the 1-step student on the same backend. Throughput (sequences/s) is
+``batch / median call time`` of the 1-step student at each ``--batch-sizes``. Prints the JSON report,
+then a markdown table.
 """
 
 from __future__ import annotations
@@ -42,37 +27,51 @@ import json
 import os
 import statistics
 import sys
-import time
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-
-from benchmarks.latency_report import (
-    STAGES,
-    first_per_backend,
-    is_plain_student_1_step,
-    print_report,
-    shared_stage_budget,
-    teacher_over_student,
-)
-from benchmarks.latency_setup import (
-    Configuration,
-    Generate,
-    Settings,
-    build_configurations,
-    shared_text_model,
-    student_text_encoder,
-)
-from benchmarks.report import interleaved_medians
+from benchmarks.report import emit
 from motionlcm_node.machine import machine_description
-from motionlcm_node.onnx_runtime import spinning_policy
-from motionlcm_node.sampling.pipeline import MotionOutput, SentenceEncoder
-from motionlcm_node.vae_decoding import OnnxFeatureDecoder, load_feature_decoder, load_onnx_decoder
+from motionlcm_node.sampling.output import MotionOutput
 
+STAGES = ("text", "denoise", "decode", "joints", "total")
 TARGET_MS, TARGET_SPEEDUP = 30.0, 15.0
-__all__ = ["Configuration", "FreshSentences", "Settings", "build_configurations", "measure", "print_report", "run"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to time and how often.
+
+    Attributes:
+        repeats: timed batch-1 requests per row.
+        warmup: untimed batch-1 calls per row first.
+        batch_sizes: throughput batch sizes of the 1-step student.
+        throughput_repeats: timed calls per batch size, after one untimed call.
+        frames: frames per sequence (20 fps; 196 = 9.8 s).
+        teacher_steps: DDIM steps of the teacher.
+        teacher_guidance: its classifier-free guidance scale.
+        torch_rows: also time the 1-step student and the teacher on PyTorch backends.
+    """
+
+    repeats: int = 20
+    warmup: int = 3
+    batch_sizes: tuple[int, ...] = (32, 256)
+    throughput_repeats: int = 3
+    frames: int = 196
+    teacher_steps: int = 50
+    teacher_guidance: float = 7.5
+    torch_rows: bool = True
+
+
+@dataclass
+class Row:
+    """One timed configuration: its label, backend and a ``generate(prompts, lengths)`` call."""
+
+    label: str
+    backend: str
+    generate: Callable[[list[str], list[int]], MotionOutput]
+    plain_student: bool = False
 
 
 class FreshSentences:
@@ -91,206 +90,130 @@ class FreshSentences:
         return out
 
 
-def _timed(generate: Generate, prompts: list[str], frames: int, device: str) -> tuple[float, MotionOutput]:
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    output = generate(prompts, [frames] * len(prompts))
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, output
+def build_rows(models: Path, settings: Settings, threads: int) -> list[Row]:
+    """The timed configurations, in report order (see the module docstring)."""
+    from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+    from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
+
+    student = MotionLCMPipeline.from_models(models, threads=threads)
+    teacher = LatentDiffusionPipeline.from_models(models, threads=threads)
+    backend = student.student.backend
+    steps, guidance = settings.teacher_steps, settings.teacher_guidance
+    rows = [Row("student, 1 step", backend, lambda p, n: student(p, n, num_steps=1), plain_student=True)]
+    rows += [Row(f"student, {k} steps", backend, lambda p, n, k=k: student(p, n, num_steps=k)) for k in (2, 4)]
+    rows.append(Row("student, 1 step + planted-foot fix", backend,
+                    lambda p, n: student(p, n, num_steps=1, stabilize_feet=True)))  # fmt: skip
+    rows.append(Row(f"teacher, DDIM {steps} (w {guidance:g})", teacher.denoiser.backend,
+                    lambda p, n: teacher(p, n, num_steps=steps, guidance=guidance)))  # fmt: skip
+    if settings.torch_rows:
+        on_torch = {"denoiser_backend": "torch", "decoder_backend": "torch", "threads": threads}
+        student_torch = MotionLCMPipeline.from_models(models, student.text_encoder, **on_torch)
+        teacher_torch = LatentDiffusionPipeline.from_models(models, teacher.text_encoder, **on_torch)
+        rows.append(Row("student, 1 step (PyTorch)", "torch", lambda p, n: student_torch(p, n, num_steps=1),
+                        plain_student=True))  # fmt: skip
+        rows.append(Row(f"teacher, DDIM {steps} (w {guidance:g}) (PyTorch)", "torch",
+                        lambda p, n: teacher_torch(p, n, num_steps=steps, guidance=guidance)))  # fmt: skip
+    return rows
 
 
-def measure(configurations: Sequence[Configuration], sentences: FreshSentences, settings: Settings, device: str
-            ) -> list[dict[str, object]]:  # fmt: skip
-    """Batch-1 stage and end-to-end times (ms, medians; new and cached text) and throughput (sequences/s).
-
-    Batch-1 requests go round-robin over the configurations (after every configuration's warm-up),
-    so slow drifts of the machine (frequency, other load, first-call effects) hit all of them alike.
-    """
-    frames, repeats = settings.frames, settings.repeats
-    for configuration in configurations:
+def measure(rows: Sequence[Row], settings: Settings) -> list[dict[str, object]]:
+    """Batch-1 stage and end-to-end medians (ms) per row, round-robin; throughput of the plain students."""
+    sentences, frames = FreshSentences(), settings.frames
+    for row in rows:
         for _ in range(settings.warmup):
-            _timed(configuration.generate, sentences.take(1), frames, device)
-    totals = [[] for _ in configurations]
-    stages = [{stage: [] for stage in STAGES} for _ in configurations]
-    for _ in range(repeats):
-        for index, configuration in enumerate(configurations):
-            seconds, output = _timed(configuration.generate, sentences.take(1), frames, device)
-            totals[index].append(seconds)
+            row.generate(sentences.take(1), [frames])
+    timings: list[dict[str, list[float]]] = [{stage: [] for stage in STAGES} for _ in rows]
+    for _ in range(settings.repeats):
+        for index, row in enumerate(rows):
+            output = row.generate(sentences.take(1), [frames])
             for stage in STAGES:
-                stages[index][stage].append(output.timings[stage])
+                timings[index][stage].append(output.timings[stage])
     results = []
-    for index, configuration in enumerate(configurations):
-        generate = configuration.generate
-        cached_prompt = sentences.take(1)
-        _timed(generate, cached_prompt, frames, device)  # puts it in the cache
-        cached = [_timed(generate, cached_prompt, frames, device)[0] for _ in range(repeats)]
-        result: dict[str, object] = {f"{stage}_ms": 1000 * statistics.median(stages[index][stage]) for stage in STAGES}
-        result["end_to_end_ms"] = 1000 * statistics.median(totals[index])
-        result["end_to_end_max_ms"] = 1000 * max(totals[index])
-        result["end_to_end_cached_text_ms"] = 1000 * statistics.median(cached)
-        throughput = {}
-        for batch in settings.batch_sizes:
-            _timed(generate, sentences.take(batch), frames, device)  # warm-up at this size
-            calls = [_timed(generate, sentences.take(batch), frames, device)[0]
-                     for _ in range(settings.throughput_repeats)]  # fmt: skip
-            throughput[str(batch)] = batch / statistics.median(calls)
-        result["sequences_per_second"] = throughput
-        results.append({**configuration.info(), **result})
+    for row, stages in zip(rows, timings, strict=True):
+        result: dict[str, object] = {"label": row.label, "backend": row.backend}
+        result.update({f"{stage}_ms": 1000 * statistics.median(values) for stage, values in stages.items()})
+        result["end_to_end_max_ms"] = 1000 * max(stages["total"])
+        if row.plain_student:
+            result["sequences_per_second"] = {
+                str(batch): throughput(row, sentences, batch, settings) for batch in settings.batch_sizes
+            }
+        results.append(result)
+    students = {r["backend"]: r["total_ms"] for r, row in zip(results, rows, strict=True) if row.plain_student}
+    for result in results:
+        result["vs_student_1_step"] = result["total_ms"] / students[result["backend"]]
     return results
 
 
-def compare_decoders(models: Path, frames: int, repeats: int, device: str) -> dict[str, float] | None:
-    """Batch-1 decode time (ms, medians) of the VAE decoders, interleaved.
-
-    ``torch``; ``onnx`` as the pipelines run it (a fixed-shape session after the first request of a
-    shape); ``onnx_dynamic_shapes``, the same export never specialised. None when ``models/vae`` has
-    no current ONNX export (or ONNX Runtime cannot run on ``device``).
-    """
-    vae_dir = models / "vae"
-    onnx_decoder = load_onnx_decoder(vae_dir, "auto", device, torch.get_num_threads())
-    if onnx_decoder is None:
-        return None
-    decoders = {
-        "torch": load_feature_decoder(vae_dir, "torch", device),
-        "onnx": onnx_decoder,
-        "onnx_dynamic_shapes": OnnxFeatureDecoder(vae_dir, device, torch.get_num_threads(), specialise_after=0),
-    }
-    config = decoders["torch"].vae.config
-    latent = torch.randn(1, config.latent_tokens, config.latent_dim, generator=torch.Generator().manual_seed(0))
-    latent = latent.to(device)
-    calls = {
-        name: (lambda decoder=decoder: decoder.decode_features(latent, [frames])) for name, decoder in decoders.items()
-    }
-    result = {f"{name}_ms": ms for name, ms in interleaved_medians(calls, repeats, warmup=3).items()}
-    result["torch_over_onnx"] = result["torch_ms"] / result["onnx_ms"]
-    result["dynamic_over_fixed_shapes"] = result["onnx_dynamic_shapes_ms"] / result["onnx_ms"]
-    return result
+def throughput(row: Row, sentences: FreshSentences, batch: int, settings: Settings) -> float:
+    """Sequences per second of ``row`` at ``batch`` new sentences per call (median of the timed calls)."""
+    row.generate(sentences.take(batch), [settings.frames] * batch)
+    seconds = [row.generate(sentences.take(batch), [settings.frames] * batch).timings["total"]
+               for _ in range(settings.throughput_repeats)]  # fmt: skip
+    return batch / statistics.median(seconds)
 
 
-def run(
-    models: Path,
-    settings: Settings | None = None,
-    threads: int | None = None,
-    device: str = "auto",
-    encoder: SentenceEncoder | None = None,
-    text_backend: str = "auto",
-) -> dict[str, object]:
-    """Time every configuration; returns the JSON-serialisable report (times in ms, throughput in seq/s).
+def run(models: Path | None = None, settings: Settings | None = None, threads: int | None = None) -> dict[str, object]:
+    """Time every row; returns the JSON-serialisable report (times in ms, throughput in sequences/s)."""
+    from motionlcm_node.cli.generate_command import default_threads
+    from motionlcm_node.resources import models_dir
 
-    Args:
-        models: folder in the ``models/`` layout (``student/``, ``vae/``, optional ``teacher/``).
-        settings: what to time (default: ``Settings()``).
-        threads: torch CPU threads (default: torch's).
-        device: ``cpu``, ``cuda`` or ``auto``.
-        encoder: an already loaded sentence encoder (default: the text model the shipped student and
-            teacher were trained with, else the offline MiniLM, on ``text_backend``).
-        text_backend: "auto" (ONNX Runtime export when built, else torch), "onnx" or "torch"; this
-            encoder serves the teacher and every timing-only configuration; the trained student runs
-            with its own static text encoder when one is shipped (``Settings.student_minilm``).
-
-    Raises:
-        MotionLCMError: a teacher and a student trained on different text models (one encoder
-            could not serve both, and two would not be a like-for-like comparison).
-    """
-    settings = settings or Settings()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if encoder is None:
-        from motionlcm_node.onnx_text_encoder import load_text_encoder
-
-        encoder = load_text_encoder(text_backend, device=device, threads=torch.get_num_threads(),
-                                    model_id=shared_text_model(models, settings))  # fmt: skip
+    settings, threads = settings or Settings(), threads or default_threads()
+    models = models if models is not None else models_dir()
     load_start = os.getloadavg()[0]
-    student_encoder = student_text_encoder(models, encoder, settings)
-    configurations = build_configurations(models, encoder, device, settings, student_encoder)
-    with torch.no_grad():
-        rows = measure(configurations, FreshSentences(), settings, device)
-        decoder_comparison = compare_decoders(models, settings.frames, settings.repeats, device)
-    base = rows[0]
-    students = first_per_backend(rows, is_plain_student_1_step)  # every row is compared on its own backend
-    for row in rows:
-        row["end_to_end_vs_student_1_step"] = row["end_to_end_ms"] / students[row["denoiser_backend"]]
-    speedups = teacher_over_student(rows)
-    main_pair = f"{base['denoiser_backend']} denoisers"
+    rows = measure(build_rows(models, settings, threads), settings)
+    speedups = {row["backend"]: row["vs_student_1_step"] for row in rows if row["label"].startswith("teacher")}
+    student = rows[0]
     targets = {
-        "student_1_step_end_to_end_ms": {
-            "target": f"<= {TARGET_MS:g}", "value": base["end_to_end_ms"], "met": base["end_to_end_ms"] <= TARGET_MS,
-            "denoiser_backend": base["denoiser_backend"],
-        },
+        "student_1_step_ms": {"target": f"<= {TARGET_MS:g}", "value": student["total_ms"],
+                              "met": student["total_ms"] <= TARGET_MS},
+        **{f"teacher_over_student_{backend}": {"target": f">= {TARGET_SPEEDUP:g}x", "value": value,
+                                               "met": value >= TARGET_SPEEDUP} for backend, value in speedups.items()},
     }  # fmt: skip
-    for pair, speedup in speedups.items():
-        key = "teacher_over_student_1_step" + ("" if pair == main_pair else f"_{pair.replace(' ', '_')}")
-        targets[key] = {"target": f">= {TARGET_SPEEDUP:g}x", "value": speedup, "met": speedup >= TARGET_SPEEDUP,
-                        "denoiser_backend": pair.split()[0]}  # fmt: skip
     return {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": " ".join(["python -m benchmarks.latency", *sys.argv[1:]]),
         "machine": machine_description(),
         "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]},
-        "device": device,
-        "torch_threads": torch.get_num_threads(),
-        "text_encoder": type(encoder).__name__,
-        "student_text_encoder": type(student_encoder).__name__,
-        "vae_decoder": sorted({row["decoder_backend"] for row in rows}),
-        "denoisers": sorted({row["denoiser_backend"] for row in rows}),
-        "onnx_runtime_spinning": spinning_policy(),
-        "mode": "random weights" if "random" in base["weights"] else "trained weights",
+        "threads": threads,
         "settings": asdict(settings),
         "rows": rows,
-        "teacher_over_student_1_step_end_to_end": speedups[main_pair],
-        "teacher_over_student_1_step_by_denoiser_backend": speedups,
-        # What distillation itself removes: the denoising stage alone (text, decoding and joints excluded).
-        "teacher_over_student_1_step_denoise_stage": teacher_over_student(rows, "denoise_ms"),
-        # The (text + decode + joints) time per request that the speed-up target leaves room for.
-        "shared_stage_budget": {
-            "target": TARGET_SPEEDUP,
-            "by_denoiser_backend": shared_stage_budget(rows, TARGET_SPEEDUP),
-        },
-        "vae_decoder_batch1": decoder_comparison,
+        "teacher_over_student_1_step": speedups,
         "targets": targets,
     }
 
 
-def main() -> None:
+def table(report: dict[str, object]) -> tuple[list[str], list[list[object]]]:
+    """The report's markdown table: header and rows."""
+    batches = report["settings"]["batch_sizes"]
+    header = ["configuration", "backend", "text ms", "denoise ms", "decode ms", "joints ms", "end-to-end ms",
+              *(f"seq/s @ batch {batch}" for batch in batches), "x 1-step student"]  # fmt: skip
+    body = []
+    for row in report["rows"]:
+        rates = row.get("sequences_per_second", {})
+        body.append([row["label"], row["backend"], *(f"{row[f'{stage}_ms']:.1f}" for stage in STAGES),
+                     *(f"{rates[str(batch)]:.0f}" if str(batch) in rates else "" for batch in batches),
+                     f"{row['vs_student_1_step']:.1f}"])  # fmt: skip
+    return header, body
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", type=Path, default=Path("models"), help="folder with student/, vae/, teacher/")
-    parser.add_argument("--repeats", type=int, default=20, help="timed batch-1 requests per configuration")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed calls first")
+    parser.add_argument("--models", type=Path, default=None, help="models folder (default: the shipped models)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed batch-1 requests per row")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed calls per row first")
     parser.add_argument("--batch-sizes", type=int, nargs="*", default=[32, 256], help="throughput batch sizes")
     parser.add_argument("--throughput-repeats", type=int, default=3, help="timed calls per batch size")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto")
-    parser.add_argument("--text-backend", choices=("auto", "onnx", "torch"), default="auto",
-                        help="MiniLM for the teacher and the timing-only configurations (auto: the ONNX export "
-                        "when built)")  # fmt: skip
-    parser.add_argument("--student-minilm", action="store_true",
-                        help="time the trained student on MiniLM too, not on its static text encoder")  # fmt: skip
-    parser.add_argument("--decoder-backend", choices=("auto", "onnx", "torch"), default="auto",
-                        help="VAE decoder for every configuration (auto: ONNX Runtime when the VAE has a current "
-                        "export)")  # fmt: skip
-    parser.add_argument("--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
-                        help="student, teacher and reference denoisers (auto: ONNX Runtime when exported)")  # fmt: skip
-    parser.add_argument("--no-torch-comparison", action="store_true",
-                        help="with ONNX Runtime denoisers, do not also time the PyTorch ones")  # fmt: skip
-    parser.add_argument("--random-weights", action="store_true", help="random networks of the CPU configs' sizes")
-    parser.add_argument("--no-reference", action="store_true", help="skip the MotionLCM-V2-size configuration")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads per stage (default: cores, up to 8)")
+    parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch rows")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if min(args.repeats, args.throughput_repeats, *args.batch_sizes) < 1 or args.warmup < 0:
         parser.error("--repeats, --throughput-repeats and batch sizes must be >= 1, --warmup >= 0")
-    if not args.random_weights and not (args.models / "student" / "model.safetensors").is_file():
-        print(f"no student in {args.models / 'student'}: timing random networks of the CPU configs' sizes",
-              file=sys.stderr)  # fmt: skip
     settings = Settings(args.repeats, args.warmup, tuple(args.batch_sizes), args.throughput_repeats,
-                        reference=not args.no_reference, random_weights=args.random_weights,
-                        decoder_backend=args.decoder_backend, denoiser_backend=args.denoiser_backend,
-                        compare_torch_denoisers=not args.no_torch_comparison,
-                        student_minilm=args.student_minilm)  # fmt: skip
-    report = run(args.models, settings, threads=args.threads, device=args.device, text_backend=args.text_backend)
-    print_report(report)
+                        torch_rows=not args.no_torch)  # fmt: skip
+    report = run(args.models, settings, args.threads)
+    emit(report, *table(report))
+    for name, target in report["targets"].items():
+        print(f"{name}: {target['value']:.1f} (target {target['target']}: {'met' if target['met'] else 'missed'})")
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

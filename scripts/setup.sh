@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv with pinned dependencies and install this package (editable) into it.
+# Create .venv with the pinned dependencies and install this package (editable) into it.
 # Idempotent: rerunning only installs what is missing.
 #   TORCH_SPEC       torch requirement (default torch==2.13.0, the CPU build on this platform)
 #   TORCH_INDEX_URL  extra index for a CUDA build on GPU hosts, for example
@@ -29,15 +29,14 @@ else
 fi
 "${PIP[@]}" -r requirements-dev.txt
 "${PIP[@]}" --no-deps --no-build-isolation -e .
-# ONNX Runtime text encoder(s) of the text model(s) the shipped models were trained with (build/onnx/,
-# git-ignored; ~10-20 s, skipped when current). Optional: without it the torch text encoder is used.
+# ONNX Runtime text encoder of MiniLM, which the teacher and the evaluator read (build/onnx/, git-ignored;
+# ~10-20 s, skipped when current; too large to ship). Optional: without it MiniLM runs on torch.
 .venv/bin/motionlcm export text-encoder --if-stale --for-models models \
   || echo "setup: could not export the ONNX text encoder; the torch text encoder will be used" >&2
-# ONNX Runtime VAE decoder: shipped in models/vae; re-exported only when the VAE weights changed.
+# The VAE decoder's and the denoisers' ONNX exports ship beside their weights; re-exported only when the
+# weights changed (after retraining).
 .venv/bin/motionlcm export vae-decoder --vae models/vae --if-stale \
   || echo "setup: could not export the ONNX VAE decoder; the torch decoder will be used" >&2
-# ONNX Runtime denoisers of the shipped student and teacher (build/onnx/, git-ignored; ~10 s each, skipped
-# when current). Optional: without them the torch denoisers are used.
 .venv/bin/motionlcm export denoiser --model models/student --model models/teacher --if-stale \
   || echo "setup: could not export the ONNX denoisers; the torch denoisers will be used" >&2
 echo "setup: ready (.venv/bin/motionlcm --help)"

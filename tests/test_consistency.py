@@ -11,19 +11,23 @@ import torch
 
 from motionlcm_node.cli.main import main
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import FeatureNormalizer, load_student
+from motionlcm_node.loading.models import load_student
 from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.sampling.consistency import (
+from motionlcm_node.postprocess.normalizer import FeatureNormalizer
+from motionlcm_node.runtime.decoder import TorchFeatureDecoder
+from motionlcm_node.runtime.denoiser import TorchDenoiser
+from motionlcm_node.sampling.consistency import lcm_scheduler
+from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
+from motionlcm_node.sampling.output import lengths_from_seconds
+from motionlcm_node.sampling.step_table import (
     StepPlan,
     default_step_table,
     grid_timesteps,
-    lcm_scheduler,
     step_table_from_dict,
     validate_step_table,
 )
-from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline, lengths_from_seconds
-from motionlcm_node.text_encoder import CachedTextVectors
+from motionlcm_node.text.encoder import CachedTextVectors
 from motionlcm_node.training.config import StudentStageConfig, TrainConfig
 from motionlcm_node.training.consistency_stage import ConsistencyPair, StudentStage, pseudo_huber
 from tests.test_networks import TINY_DENOISER, TINY_VAE
@@ -68,20 +72,19 @@ def test_scheduler_boundary_scalings_are_motionlcms() -> None:
 
 def tiny_lcm_pipeline() -> MotionLCMPipeline:
     torch.manual_seed(0)
-    vectors = {s: torch.nn.functional.normalize(torch.randn(8), dim=0) for s in ["", "walk", "wave"]}
-    normalizer = FeatureNormalizer(torch.zeros(263), torch.ones(263))
-    return MotionLCMPipeline(
-        MotionVAE(TINY_VAE), LatentDenoiser(TINY_STUDENT), CachedTextVectors(vectors), normalizer, 1.0,
-        lcm_scheduler(), default_step_table(),
-    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    vectors = {s: rng.standard_normal(8).astype(np.float32) for s in ["", "walk", "wave"]}
+    decoder = TorchFeatureDecoder(MotionVAE(TINY_VAE), FeatureNormalizer(torch.zeros(263), torch.ones(263)))
+    student = TorchDenoiser(LatentDenoiser(TINY_STUDENT))
+    return MotionLCMPipeline(student, CachedTextVectors(vectors), decoder, 1.0, default_step_table())
 
 
 @pytest.mark.parametrize("steps", [1, 2, 4])
 def test_lcm_pipeline_honours_lengths_and_is_seeded(steps: int) -> None:
     pipeline = tiny_lcm_pipeline()
-    first = pipeline(["walk", "wave"], [20, 36], num_steps=steps, generator=torch.Generator().manual_seed(3))
-    again = pipeline(["walk", "wave"], [20, 36], num_steps=steps, generator=torch.Generator().manual_seed(3))
-    other = pipeline(["walk", "wave"], [20, 36], num_steps=steps, generator=torch.Generator().manual_seed(4))
+    first = pipeline(["walk", "wave"], [20, 36], num_steps=steps, generator=3)
+    again = pipeline(["walk", "wave"], [20, 36], num_steps=steps, generator=np.random.default_rng(3))
+    other = pipeline(["walk", "wave"], [20, 36], num_steps=steps, generator=4)
     assert first.features.shape == (2, 36, 263) and first.joints.shape == (2, 36, 22, 3)
     assert list(first.lengths) == [20, 36] and np.all(first.features[0, 20:] == 0)
     np.testing.assert_array_equal(first.joints, again.joints)
@@ -94,9 +97,9 @@ def test_lcm_pipeline_honours_lengths_and_is_seeded(steps: int) -> None:
 def test_lcm_pipeline_guidance_is_an_input() -> None:
     pipeline = tiny_lcm_pipeline()
     with torch.no_grad():
-        pipeline.student.guidance_projection.weight.normal_()  # a trained student depends on w
-    low = pipeline(["walk"], [16], guidance=2.0, generator=torch.Generator().manual_seed(0))
-    high = pipeline(["walk"], [16], guidance=12.0, generator=torch.Generator().manual_seed(0))
+        pipeline.student.module.guidance_projection.weight.normal_()  # a trained student depends on w
+    low = pipeline(["walk"], [16], guidance=2.0, generator=0)
+    high = pipeline(["walk"], [16], guidance=12.0, generator=0)
     assert not np.allclose(low.features, high.features)
 
 
@@ -110,11 +113,11 @@ def test_lcm_pipeline_rejects_bad_requests() -> None:
         pipeline(["walk"], seconds=[30.0])
     with pytest.raises(MotionLCMError, match="positive"):
         lengths_from_seconds([float("nan")])
-    with pytest.raises(MotionLCMError, match="at least"):
+    with pytest.raises(MotionLCMError, match="lengths must be 4 to 196 frames"):
         pipeline(["walk"], [2])
     with pytest.raises(MotionLCMError, match="guidance embedding"):
-        MotionLCMPipeline(pipeline.vae, LatentDenoiser(TINY_DENOISER), pipeline.text_encoder,
-                          pipeline.normalizer, 1.0, lcm_scheduler(), default_step_table())  # fmt: skip
+        MotionLCMPipeline(TorchDenoiser(LatentDenoiser(TINY_DENOISER)), pipeline.text_encoder, pipeline.decoder,
+                          1.0, default_step_table())  # fmt: skip
 
 
 def test_pseudo_huber_and_ema_update() -> None:

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from motionlcm_node.model_store import load_teacher, load_vae
-from motionlcm_node.networks.vae import MotionVAE, MotionVAEConfig
+from motionlcm_node.loading.models import load_vae
+from motionlcm_node.networks.config import MotionVAEConfig
+from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
-from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, MotionOutput
-from motionlcm_node.sampling.schedules import ddim_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
+from motionlcm_node.sampling.output import MotionOutput
+from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT, CachedTextVectors
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -35,7 +36,7 @@ def random_sentence_vectors(dim: int = 384) -> CachedTextVectors:
     generator = torch.Generator().manual_seed(0)
     sentences = (*PROMPTS, UNCONDITIONAL_TEXT)
     vectors = torch.nn.functional.normalize(torch.randn(len(sentences), dim, generator=generator), dim=-1)
-    return CachedTextVectors(dict(zip(sentences, vectors, strict=True)))
+    return CachedTextVectors(dict(zip(sentences, vectors.numpy(), strict=True)))
 
 
 def assert_same_motion(cpu: MotionOutput, cuda: MotionOutput) -> None:
@@ -57,21 +58,17 @@ def test_shipped_student_on_cuda_matches_the_cpu(steps: int, stabilize_feet: boo
         pipeline = MotionLCMPipeline.from_models(
             MODELS, random_sentence_vectors(), device=device, decoder_backend="torch", denoiser_backend="torch"
         )
-        generator = torch.Generator().manual_seed(7)
-        outputs.append(pipeline(PROMPTS, LENGTHS, num_steps=steps, generator=generator, stabilize_feet=stabilize_feet))
+        outputs.append(pipeline(PROMPTS, LENGTHS, num_steps=steps, generator=7, stabilize_feet=stabilize_feet))
     assert_same_motion(*outputs)
 
 
 def test_shipped_teacher_on_cuda_matches_the_cpu() -> None:
     outputs = []
     for device in ("cpu", "cuda"):
-        bundle = load_teacher(MODELS / "teacher")
-        vae, normalizer = load_vae(MODELS / "vae")
-        pipeline = LatentDiffusionPipeline(
-            vae.to(device), bundle.denoiser.to(device), random_sentence_vectors(), normalizer.to(device),
-            bundle.latent_scale, ddim_scheduler(),
-        )  # fmt: skip
-        outputs.append(pipeline(PROMPTS, LENGTHS, num_steps=50, generator=torch.Generator().manual_seed(7)))
+        pipeline = LatentDiffusionPipeline.from_models(
+            MODELS, random_sentence_vectors(), device=device, decoder_backend="torch", denoiser_backend="torch"
+        )
+        outputs.append(pipeline(PROMPTS, LENGTHS, num_steps=50, generator=7))
     assert_same_motion(*outputs)
 
 

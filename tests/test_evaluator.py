@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.evaluation.evaluator import EvaluatorConfig, MotionTextEvaluator, evaluation_embeddings
 from motionlcm_node.evaluation.metrics import r_precision
+from motionlcm_node.networks.evaluator import EvaluatorConfig, MotionTextEvaluator, evaluation_embeddings
 
 TINY = EvaluatorConfig(
     latent_dim=32, width=32, num_layers=2, num_heads=4, ff_dim=64, text_hidden_dim=64, patch_frames=4

@@ -7,7 +7,8 @@ import pytest
 
 from motionlcm_node.data import features as F  # noqa: N812
 from motionlcm_node.data.bvh import read_bvh
-from motionlcm_node.data.recovery import recover_joints, recover_joints_numpy
+from motionlcm_node.data.recovery import recover_joints
+from motionlcm_node.data.recovery_torch import recover_joints as recover_joints_torch
 from motionlcm_node.data.skeleton_map import SkeletonMap
 from motionlcm_node.data.smpl import MIRROR_INDEX, mirror_joints
 from motionlcm_node.errors import MotionDataError
@@ -25,7 +26,7 @@ def test_round_trip_is_exact(name: str) -> None:
     canonical = F.canonicalize(raw_joints(name))
     features = F.joints_to_features(canonical)
     assert features.shape == (len(canonical) - 1, 263)
-    recovered = recover_joints_numpy(features)
+    recovered = recover_joints(np.asarray(features, dtype=np.float64))
     error = np.linalg.norm(recovered - canonical[:-1], axis=-1)
     assert error.mean() < 1e-4 and error.max() < 5e-4  # metres; issue target is 1 mm / 5 mm
 
@@ -36,7 +37,7 @@ def test_round_trip_survives_large_turns(rng: np.random.Generator) -> None:
     spin = np.linspace(0, 4 * np.pi, len(base))
     spun = np.stack([F.rotate_about_y(frame, angle) for frame, angle in zip(base, spin, strict=True)])
     canonical = F.canonicalize(spun)
-    recovered = recover_joints_numpy(F.joints_to_features(canonical))
+    recovered = recover_joints(np.asarray(F.joints_to_features(canonical), dtype=np.float64))
     assert np.abs(recovered - canonical[:-1]).max() < 5e-4
 
 
@@ -99,8 +100,8 @@ def test_mirror_is_an_involution_and_swaps_sides() -> None:
     features = F.joints_to_features(F.canonicalize(joints))
     np.testing.assert_allclose(F.mirror_features(F.mirror_features(features)), features, atol=1e-6)
     # The left wrist of the mirror moves like the right wrist of the original, reflected in X.
-    mirrored = recover_joints_numpy(F.mirror_features(features))
-    original = recover_joints_numpy(features)
+    mirrored = recover_joints(np.asarray(F.mirror_features(features), dtype=np.float64))
+    original = recover_joints(np.asarray(features, dtype=np.float64))
     np.testing.assert_allclose(mirrored[:, 20] * [-1, 1, 1], original[:, 21], atol=1e-5)
 
 
@@ -109,10 +110,20 @@ def test_torch_recovery_is_batched_and_differentiable() -> None:
 
     features = torch.from_numpy(F.joints_to_features(F.canonicalize(raw_joints(CLIPS[0])))).double()
     batch = torch.stack([features, features]).requires_grad_(True)
-    joints = recover_joints(batch)
+    joints = recover_joints_torch(batch)
     assert joints.shape == (2, features.shape[0], 22, 3)
     joints.sum().backward()
     assert batch.grad is not None and torch.isfinite(batch.grad).all()
+
+
+def test_numpy_and_torch_recovery_agree_in_float32() -> None:
+    import torch
+
+    features = F.joints_to_features(F.canonicalize(raw_joints(CLIPS[1]))).astype(np.float32)
+    batch = np.stack([features, features[::-1].copy()])
+    numpy_joints = recover_joints(batch)
+    assert numpy_joints.dtype == np.float32 and numpy_joints.shape == (2, len(features), 22, 3)
+    np.testing.assert_allclose(numpy_joints, recover_joints_torch(torch.from_numpy(batch)).numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from motionlcm_node.cli.main import main
-from motionlcm_node.data.recovery import recover_joints_numpy
+from motionlcm_node.data.recovery import recover_joints
 from tests.conftest import BANDAI_FIXTURES
 
 
@@ -29,7 +29,7 @@ def test_layout_statistics_and_mirrors(prepared_fixture_dataset: Path) -> None:
     features = np.load(root / "new_joint_vecs" / "dataset-1_walk_normal_002.npy")
     joints = np.load(root / "new_joints" / "dataset-1_walk_normal_002.npy")
     assert features.dtype == np.float32 and joints.shape == (len(features), 22, 3)
-    np.testing.assert_allclose(recover_joints_numpy(features), joints, atol=1e-5)
+    np.testing.assert_allclose(recover_joints(np.asarray(features, dtype=np.float64)), joints, atol=1e-5)
     # Captions: the mirror of a left-hand wave is described as a right-hand wave.
     original = (root / "texts" / "dataset-2_wave-left-hand_normal_024.txt").read_text().splitlines()
     mirrored = (root / "texts" / "Mdataset-2_wave-left-hand_normal_024.txt").read_text().splitlines()

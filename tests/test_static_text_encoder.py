@@ -10,14 +10,11 @@ import pytest
 import torch
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import text_model_of
-from motionlcm_node.static_text_encoder import (
-    STUDENT_TEXT_DIR,
-    StaticTextEncoder,
-    load_student_text_encoder,
-    save_static_encoder,
-)
-from motionlcm_node.text_encoder import TextEncoder, default_model_path
+from motionlcm_node.loading.models import text_model_of
+from motionlcm_node.loading.text import STUDENT_TEXT_DIR, load_student_text_encoder
+from motionlcm_node.text.encoder import default_model_path
+from motionlcm_node.text.sentence_transformer import TextEncoder
+from motionlcm_node.text.static_encoder import StaticTextEncoder, save_static_encoder
 from tests.tiny_models import write_tiny_models
 
 VOCAB = 30522  # MiniLM's WordPiece vocabulary
@@ -41,7 +38,9 @@ def test_a_sentence_is_the_normalised_mean_of_its_token_vectors(tmp_path: Path) 
     encoder = StaticTextEncoder(tmp_path / "enc")
     sentences = ["a person waves with the right hand", "someone kicks", ""]
     vectors = encoder.encode(sentences)
-    assert vectors.shape == (3, 384) and torch.allclose(vectors.norm(dim=1), torch.ones(3))
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), np.ones(3), rtol=1e-6)
+    vectors = torch.from_numpy(vectors)
     tokenizer = Tokenizer.from_file(str(default_model_path() / "tokenizer.json"))
     tokenizer.no_padding()
     ids = tokenizer.encode(sentences[0], add_special_tokens=False).ids
@@ -50,7 +49,7 @@ def test_a_sentence_is_the_normalised_mean_of_its_token_vectors(tmp_path: Path) 
     torch.testing.assert_close(vectors[2], parts["bias"] / parts["bias"].norm(), atol=1e-6, rtol=1e-6)
     assert not torch.allclose(vectors[0], vectors[1])
     alone = StaticTextEncoder(tmp_path / "enc").encode([sentences[1]])  # no padding: batch-independent
-    torch.testing.assert_close(alone[0], vectors[1])
+    torch.testing.assert_close(torch.from_numpy(alone[0]), vectors[1])
     assert encoder.vector_space == "some-space" and encoder.model_id.startswith("enc-")  # its own cache key
     config = json.loads((tmp_path / "enc" / "config.json").read_text())
     assert (config["rank"], config["vocab_size"], config["dim"]) == (8, VOCAB, 384)
@@ -78,7 +77,7 @@ def test_the_student_runs_with_its_static_encoder_when_shipped(prepared_fixture_
     assert isinstance(load_student_text_encoder(models, "torch"), TextEncoder)
     pipeline = MotionLCMPipeline.from_models(models, threads=1)
     assert isinstance(pipeline.text_encoder, StaticTextEncoder)
-    output = pipeline(["a person waves"], [40], generator=torch.Generator().manual_seed(0))
+    output = pipeline(["a person waves"], [40], generator=0)
     assert np.isfinite(output.joints[0]).all()
     with pytest.raises(MotionLCMError, match="text backend must be one of"):
         load_student_text_encoder(models, "fast")
@@ -107,7 +106,7 @@ def test_training_moves_the_vectors_towards_minilm_and_exports_a_loadable_encode
     encoder = StaticTextEncoder(exported)
     assert encoder.vector_space == text_model_of(models / "student")
     sentence = ["a person walks forward happily"]
-    assert float(encoder.encode(sentence) @ TextEncoder().encode(sentence).T) > 0.5
+    assert float((encoder.encode(sentence) * TextEncoder().encode(sentence)).sum()) > 0.5
     with pytest.raises(MotionLCMError, match=r"unknown fields \[.layers.\]"):
         (tmp_path / "bad.json").write_text(json.dumps({"rank": 4, "layers": 2}))
         StudentTextConfig.from_file(tmp_path / "bad.json")

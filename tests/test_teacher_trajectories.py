@@ -13,9 +13,9 @@ from torch import nn
 
 from motionlcm_node.cli.main import main
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import load_student
+from motionlcm_node.loading.models import load_student
 from motionlcm_node.sampling.schedules import training_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT, CachedTextVectors
 from motionlcm_node.training import teacher_trajectories
 from motionlcm_node.training.config import StudentStageConfig
 from motionlcm_node.training.consistency_stage import StudentStage

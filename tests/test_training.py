@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from motionlcm_node.cli.main import main
-from motionlcm_node.model_store import load_teacher, load_vae
-from motionlcm_node.networks.vae import MotionVAEConfig
+from motionlcm_node.loading.models import load_teacher, load_vae
+from motionlcm_node.networks.config import MotionVAEConfig
 from motionlcm_node.training.config import VAEStageConfig, load_stage_config
 
 TINY_TRAIN = {"steps": 3, "batch_size": 4, "min_length": 16, "max_length": 32, "warmup_steps": 1,
@@ -74,7 +74,7 @@ def test_vae_loss_decreases_on_a_fixed_batch(prepared_fixture_dataset: Path) -> 
 
 def test_vae_feature_group_weights_scale_their_features_only(prepared_fixture_dataset: Path) -> None:
     from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
-    from motionlcm_node.data.features import LOCAL_POSITIONS
+    from motionlcm_node.data.layout import LOCAL_POSITIONS
     from motionlcm_node.training.config import TrainConfig
     from motionlcm_node.training.stages import VAEStage
 
@@ -103,8 +103,8 @@ def test_vae_feature_group_weights_scale_their_features_only(prepared_fixture_da
 
 def test_foot_contact_velocity_term_sees_feet_sliding_against_the_pelvis_only(prepared_fixture_dataset: Path) -> None:
     from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
-    from motionlcm_node.data.features import FOOT_CONTACTS
-    from motionlcm_node.data.recovery import recover_joints
+    from motionlcm_node.data.layout import FOOT_CONTACTS
+    from motionlcm_node.data.recovery_torch import recover_joints
     from motionlcm_node.training.config import TrainConfig
     from motionlcm_node.training.motion_losses import foot_contact_velocity_error
     from motionlcm_node.training.stages import VAEStage
@@ -147,17 +147,14 @@ def test_acceleration_term_sees_jitter_but_not_steady_motion() -> None:
     assert acceleration_error(late, target, padded) == 0.0
 
 
-@pytest.mark.parametrize(("kind", "width"), [("dense", 0), ("separable", 0), ("dense", 5)])
-def test_decoder_fine_tune_can_add_a_smoothing_head(
-    prepared_fixture_dataset: Path, tmp_path: Path, kind: str, width: int
-) -> None:
+def test_decoder_fine_tune_can_add_a_smoothing_head(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
     from motionlcm_node.training.config import TrainConfig
     from motionlcm_node.training.stages import VAEStage
 
     base = tmp_path / "vae"
     assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,
                                                                model=TINY_VAE))]) == 0  # fmt: skip
-    smoothed = {**TINY_VAE, "smoothing_kernel": 3, "smoothing_kind": kind, "smoothing_width": width}
+    smoothed = {**TINY_VAE, "smoothing_kernel": 3}
     stage = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)),
                                     MotionVAEConfig(**smoothed), init_from=str(base / "model"),
                                     train_decoder_only=True))  # fmt: skip
@@ -171,18 +168,14 @@ def test_decoder_fine_tune_can_add_a_smoothing_head(
     assert main(["train", "vae", "--config", str(config)]) == 0
     after, _ = load_vae(tuned / "model")
     assert after.config.smoothing_kernel == 3 and "acceleration" in read_log(tuned)[0]
-    if kind == "dense":  # the hidden features: the transformer's width unless set
-        assert after.smoothing[-1].in_channels == (width or TINY_VAE["width"])
+    assert after.smoothing[-1].in_channels == TINY_VAE["width"]
     assert not torch.equal(after.smoothing[-1].weight, torch.zeros_like(after.smoothing[-1].weight))
-    # Another head replaces the trained one and starts as the identity: the tuned decoder without its head.
-    other_head = {**smoothed, "smoothing_kind": "dense", "smoothing_width": 7}
-    replaced = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)),
-                                       MotionVAEConfig(**other_head), init_from=str(tuned / "model"),
-                                       train_decoder_only=True)).build_model().eval()  # fmt: skip
-    assert replaced.smoothing[-1].in_channels == 7
-    after.eval().smoothing = None
+    # Continuing from the smoothed VAE keeps its trained head.
+    again = VAEStage(VAEStageConfig(TrainConfig(data_dir=str(prepared_fixture_dataset)),
+                                    MotionVAEConfig(**smoothed), init_from=str(tuned / "model"),
+                                    train_decoder_only=True)).build_model().eval()  # fmt: skip
     with torch.no_grad():
-        torch.testing.assert_close(replaced.decode(latent, lengths), after.decode(latent, lengths))
+        torch.testing.assert_close(again.decode(latent, lengths), after.eval().decode(latent, lengths))
 
 
 def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
@@ -202,41 +195,6 @@ def test_decoder_only_fine_tune_keeps_the_encoder(prepared_fixture_dataset: Path
     other = write_config(tmp_path / "c.json", prepared_fixture_dataset, tmp_path / "x",
                          model={**TINY_VAE, "latent_dim": 8}, init_from=str(base / "model"))  # fmt: skip
     assert main(["train", "vae", "--config", str(other)]) == 2  # a different network: a clear error
-
-
-def test_decoder_fine_tune_can_make_the_decoder_shallower(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
-    from motionlcm_node.networks.layers import shallower_skip_state
-
-    deep = {**TINY_VAE, "num_layers": 5}
-    base = tmp_path / "vae"
-    assert main(["train", "vae", "--config", str(write_config(tmp_path / "a.json", prepared_fixture_dataset, base,
-                                                               model=deep))]) == 0  # fmt: skip
-    before, _ = load_vae(base / "model")
-    state = shallower_skip_state(before.state_dict(), "decoder.", 5, 3)
-    # The outermost pair survives: input block 0, output block 1 (renumbered 0) with its skip fusion.
-    source = before.state_dict()
-    for kept, original in [
-        ("output_blocks.0.linear1", "output_blocks.1.linear1"),
-        ("skip_fusions.0", "skip_fusions.1"),
-    ]:
-        torch.testing.assert_close(state[f"decoder.{kept}.weight"], source[f"decoder.{original}.weight"])
-    assert "decoder.input_blocks.1.linear1.weight" not in state and "encoder.input_blocks.1.linear1.weight" in state
-    assert shallower_skip_state(source, "decoder.", 5, 5).keys() == source.keys()
-    with pytest.raises(ValueError, match="odd"):
-        shallower_skip_state(source, "decoder.", 5, 7)
-    tuned = tmp_path / "shallow"
-    config = write_config(tmp_path / "b.json", prepared_fixture_dataset, tuned, model={**deep, "decoder_layers": 3},
-                          init_from=str(base / "model"), train_decoder_only=True)  # fmt: skip
-    assert main(["train", "vae", "--config", str(config)]) == 0
-    after, _ = load_vae(tuned / "model")
-    assert after.decoder.num_blocks == 3 and after.encoder.num_blocks == 5
-    for name, value in after.state_dict().items():  # the latent space is the one the teacher knows
-        if name.startswith("encoder"):
-            torch.testing.assert_close(value, source[name])
-    deeper = write_config(tmp_path / "c.json", prepared_fixture_dataset, tmp_path / "x",
-                          model={**deep, "decoder_layers": 7}, init_from=str(base / "model"),
-                          train_decoder_only=True)  # fmt: skip
-    assert main(["train", "vae", "--config", str(deeper)]) == 2  # only shallower: a clear error
 
 
 def fine_tune_tiny_decoder(dataset: Path, tmp_path: Path, **fields: object) -> tuple[Path, Path, Path]:
@@ -281,50 +239,14 @@ def test_decoder_fine_tune_with_the_sliding_term_on_generated_latents(
     from motionlcm_node.training.stages import VAEStage
 
     _, tuned, config = fine_tune_tiny_decoder(prepared_fixture_dataset, tmp_path, pair_count=4, generated_count=6,
-                                              generated_sliding_weight=1.0, generated_anchor_weight=1.0)  # fmt: skip
+                                              generated_sliding_weight=1.0)  # fmt: skip
     log = read_log(tuned)
-    assert all(float(row["generated_sliding"]) >= 0 and float(row["generated_anchor"]) >= 0 for row in log)
+    assert all(float(row["generated_sliding"]) >= 0 for row in log)
     stage = VAEStage(load_stage_config(VAEStageConfig, config, MotionVAEConfig))
     terms: dict[str, torch.Tensor] = {}
     stage._generated_terms(stage.build_model().eval(), 4, torch.device("cpu"), terms)  # eval: no dropout
-    assert terms["generated_anchor"].item() == pytest.approx(0.0, abs=1e-7)  # the initial decoder is its own anchor
     assert terms["generated_sliding"].item() >= 0.0
     assert_resume_reads_the_cache(tuned, config, "generated_latents")
-
-
-def test_a_shallower_decoder_can_be_anchored_to_another_vae(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
-    from motionlcm_node.errors import MotionLCMError
-    from motionlcm_node.model_store import save_normalizer
-    from motionlcm_node.networks.vae import MotionVAE
-    from motionlcm_node.training.checkpoint import export_model
-    from motionlcm_node.training.stages import VAEStage
-
-    models, tuned, config = fine_tune_tiny_decoder(prepared_fixture_dataset, tmp_path, pair_count=4, generated_count=6,
-                                                   generated_anchor_weight=1.0)  # fmt: skip
-    deep, normalizer = load_vae(models / "vae")
-    anchored = tmp_path / "anchored.json"
-
-    def anchor_term(**fields: object) -> float:
-        anchored.write_text(json.dumps({**json.loads(config.read_text()), **fields}))
-        stage = VAEStage(load_stage_config(VAEStageConfig, anchored, MotionVAEConfig))
-        terms: dict[str, torch.Tensor] = {}
-        stage._generated_terms(stage.build_model().eval(), 4, torch.device("cpu"), terms)
-        return terms["generated_anchor"].item()
-
-    # From the fine-tuned decoder: its own anchor by default, the untuned VAE's decodings when named.
-    assert anchor_term(init_from=str(tuned / "model")) == pytest.approx(0.0, abs=1e-7)
-    assert anchor_term(init_from=str(tuned / "model"), anchor_vae_dir=str(models / "vae")) > 1e-6
-    shallow = {**deep.config.to_dict(), "decoder_layers": 1}  # one decoder layer does not decode as three do
-    assert anchor_term(model=shallow, anchor_vae_dir=str(models / "vae")) > 1e-4
-    # An anchor with another encoder decodes another latent space: a clear error, not a silent target.
-    other = MotionVAE(deep.config)
-    other.load_state_dict(deep.state_dict())
-    with torch.no_grad():
-        other.to_mean.weight.add_(0.1)
-    export_model(other, {"vae": deep.config.to_dict()}, tmp_path / "other")
-    save_normalizer(normalizer, tmp_path / "other" / "normalizer.safetensors")
-    with pytest.raises(MotionLCMError, match="not init_from's encoder"):
-        anchor_term(anchor_vae_dir=str(tmp_path / "other"))
 
 
 def test_generated_latents_are_seeded_and_every_second_is_the_students(
@@ -393,7 +315,7 @@ def test_student_finished_pairs_are_the_schedulers_one_step_output(
 ) -> None:
     from motionlcm_node.data.dataset import HumanML3DDataset
     from motionlcm_node.errors import MotionLCMError
-    from motionlcm_node.model_store import load_student
+    from motionlcm_node.loading.models import load_student
     from motionlcm_node.sampling.consistency import lcm_scheduler
     from motionlcm_node.training.denoised_pairs import _student_finish, build_denoised_pairs
     from tests.tiny_models import write_tiny_models
@@ -491,8 +413,7 @@ def test_processes_take_cuda_only_with_one_device_each(device: str, processes: i
         ({"init_from": "x", "train_decoder_only": True, "pair_teacher_dir": "t", "pair_start_timesteps": [0]}, "1-999"),
         ({"init_from": "x", "train_decoder_only": True, "pair_student_dir": "s"}, "needs pair_teacher_dir"),
         ({"init_from": "x", "train_decoder_only": True, "generated_count": 8}, "needs pair_teacher_dir"),
-        ({"generated_sliding_weight": -1.0}, "generated_sliding_weight and generated_anchor_weight >= 0"),
-        ({"anchor_vae_dir": "models/vae"}, "anchor_vae_dir needs generated_count"),
+        ({"generated_sliding_weight": -1.0}, "generated_count and generated_sliding_weight >= 0"),
     ],
 )
 def test_bad_configs_are_clear_errors(tmp_path: Path, content: dict, message: str, capsys) -> None:
@@ -523,23 +444,3 @@ def test_length_grouped_batches_train_and_need_variable_length_items(
 
     with pytest.raises(MotionLCMError, match="variable-length"):
         _data_loader(bank, collate_latents, train_config, DistributedContext())
-
-
-@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "config").glob("*.json")), ids=lambda p: p.name)
-def test_shipped_stage_configs_parse(path: Path) -> None:
-    from motionlcm_node.evaluation.evaluator import EvaluatorConfig
-    from motionlcm_node.networks.denoiser import DenoiserConfig
-    from motionlcm_node.training.config import StudentStageConfig, TeacherStageConfig
-    from motionlcm_node.training.evaluator_stage import EvaluatorStageConfig
-
-    if path.name.startswith("student-text_"):  # its own flat config (motionlcm train student-text)
-        from motionlcm_node.training.student_text import StudentTextConfig
-
-        text_config = StudentTextConfig.from_file(path)
-        assert text_config.data_dir == "data/bandai" and text_config.out_dir.startswith("runs/")
-        return
-    stages = {"vae": (VAEStageConfig, MotionVAEConfig), "teacher": (TeacherStageConfig, DenoiserConfig),
-              "student": (StudentStageConfig, dict), "evaluator": (EvaluatorStageConfig, EvaluatorConfig)}  # fmt: skip
-    config_class, model_class = stages[path.name.split("_")[0]]
-    config = load_stage_config(config_class, path, model_class)
-    assert config.train.data_dir == "data/bandai" and config.train.out_dir.startswith("runs/")

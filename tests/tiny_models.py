@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motionlcm_node.evaluation.evaluator import EvaluatorConfig, MotionTextEvaluator
-from motionlcm_node.model_store import FeatureNormalizer, save_normalizer
-from motionlcm_node.networks.denoiser import DenoiserConfig, LatentDenoiser
+from motionlcm_node.networks.config import DenoiserConfig
+from motionlcm_node.networks.denoiser import LatentDenoiser
+from motionlcm_node.networks.evaluator import EvaluatorConfig, MotionTextEvaluator
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.sampling.consistency import default_step_table
-from motionlcm_node.text_encoder import TextEncoder
+from motionlcm_node.postprocess.normalizer import FeatureNormalizer, save_normalizer
+from motionlcm_node.sampling.step_table import default_step_table
+from motionlcm_node.text.encoder import default_model_path, model_id_of
 from motionlcm_node.training.checkpoint import export_model
 from tests.test_networks import TINY_VAE
 
@@ -25,7 +26,7 @@ def write_tiny_models(root: Path, data: Path, student: bool = True) -> None:
     normalizer = FeatureNormalizer(
         torch.from_numpy(np.load(data / "Mean.npy")), torch.from_numpy(np.load(data / "Std.npy"))
     )
-    text_model = TextEncoder().model_id
+    text_model = model_id_of(default_model_path())
     evaluator_config = EvaluatorConfig(
         latent_dim=16, width=32, num_layers=1, num_heads=2, ff_dim=64, text_hidden_dim=32
     )
@@ -38,7 +39,7 @@ def write_tiny_models(root: Path, data: Path, student: bool = True) -> None:
     export_model(MotionVAE(TINY_VAE), {"vae": TINY_VAE.to_dict()}, root / "vae")
     save_normalizer(normalizer, root / "vae" / "normalizer.safetensors")
     denoiser = DenoiserConfig(latent_tokens=2, latent_dim=4, width=32, heads=2, ff_width=64, num_layers=3)
-    config = {"denoiser": denoiser.to_dict(), "latent_scale": 1.0, "text_model": text_model, "vae_dir": "vae"}
+    config = {"denoiser": denoiser.to_dict(), "latent_scale": 1.0, "text_model": text_model, "vae_dir": "models/vae"}
     export_model(LatentDenoiser(denoiser), config, root / "teacher")
     if student:
         student_config = replace(denoiser, guidance_embedding=True)

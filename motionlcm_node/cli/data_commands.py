@@ -137,11 +137,11 @@ def load_joints(path: Path) -> np.ndarray:
     except (OSError, ValueError) as error:
         raise MotionLCMError(f"{path}: cannot load ({error})") from None
     if array.ndim == 2 and array.shape[1] == 263:
-        from motionlcm_node.data.recovery import recover_joints_numpy
+        from motionlcm_node.data.recovery import recover_joints
 
         if not np.all(np.isfinite(array)):
             raise MotionLCMError(f"{path}: features contain NaN or infinite values")
-        array = recover_joints_numpy(array)
+        array = recover_joints(np.asarray(array, dtype=np.float64))
     try:
         return validate_joints(array)
     except MotionLCMError as error:

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser("eval", help="metrics of real data, VAE, teacher and student on a split")
     evaluate.add_argument("--data", type=Path, default=Path("data/bandai"), help="prepared dataset")
     evaluate.add_argument(
-        "--models", type=Path, default=Path("models"), help="folder with evaluator/, vae/, teacher/, student/"
+        "--models", type=Path, default=None, help="folder with evaluator/, vae/, teacher/, student/ (default: shipped)"
     )
     evaluate.add_argument(
         "--split",
@@ -45,10 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--steps", type=int, default=50, help="teacher DDIM steps")
     evaluate.add_argument("--guidance", type=float, default=7.5, help="teacher classifier-free guidance scale")
     evaluate.add_argument(
-        "--guidance-below", type=int, default=None, metavar="T",
-        help="guide only the teacher's steps below DDPM timestep T (1-1000; default: every step)",
-    )  # fmt: skip
-    evaluate.add_argument(
         "--student-steps", type=_step_counts, default=(1, 2, 4), help="student step counts, comma separated"
     )
     evaluate.add_argument(
@@ -56,21 +52,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
-        help="teacher and student networks: ONNX Runtime exports in build/onnx (`motionlcm export denoiser`) or "
-        "torch (auto: ONNX if current)",
+        help="teacher and student networks: ONNX Runtime exports beside their weights (`motionlcm export "
+        "denoiser`) or torch (auto: ONNX if current)",
     )  # fmt: skip
     evaluate.add_argument("--no-teacher", action="store_true", help="leave the teacher row out")
     evaluate.add_argument("--no-student", action="store_true", help="leave the MotionLCM rows out")
-    evaluate.add_argument(
-        "--student-minilm", action="store_true",
-        help="run the student on MiniLM (its training text model) instead of its shipped static text encoder",
-    )  # fmt: skip
     evaluate.add_argument(
         "--stabilized-rows",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also score each generator's samples after the planted-foot root correction "
-        "(sampling/foot_contacts.py; same samples, so the pair isolates its effect)",
+        "(postprocess/foot_contacts.py; same samples, so the pair isolates its effect)",
     )
     evaluate.add_argument(
         "--timing-sentences", type=int, default=10, help="sentences timed at batch 1 (0: no timing column)"
@@ -82,19 +74,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _batched(pipeline: Callable[..., object], **settings: object) -> Callable[..., object]:
     """A row generator: raw features [B, max(lengths), 263] in chunks of 128 prompts."""
-    import torch
 
-    def generate(prompts: list[str], lengths: list[int], generator: object) -> torch.Tensor:
-        chunks = []
+    def generate(prompts: list[str], lengths: list[int], generator: np.random.Generator) -> np.ndarray:
+        features = np.zeros((len(prompts), max(lengths), 263), np.float32)
         for start in range(0, len(prompts), 128):
             output = pipeline(
                 prompts[start : start + 128], lengths[start : start + 128], generator=generator, **settings
             )
-            padding = max(lengths) - output.features.shape[1]
-            chunks.append(torch.nn.functional.pad(torch.from_numpy(output.features), (0, 0, 0, padding)))
-        return torch.cat(chunks)
+            features[start : start + 128, : output.features.shape[1]] = output.features
+        return features
 
     return generate
+
+
+def _stabilized(features: object, lengths: object) -> object:
+    """``stabilize_foot_contacts`` on the protocol's torch tensors."""
+    import torch
+
+    from motionlcm_node.postprocess.foot_contacts import stabilize_foot_contacts
+
+    return torch.from_numpy(stabilize_foot_contacts(features.numpy(), lengths.numpy()))
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -102,42 +101,29 @@ def run_eval(args: argparse.Namespace) -> int:
     import torch
 
     from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence
-    from motionlcm_node.model_store import load_evaluator, load_teacher, load_vae, text_model_of
-    from motionlcm_node.onnx_denoiser import load_denoiser_backend
-    from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
+    from motionlcm_node.loading.models import load_evaluator, load_vae
+    from motionlcm_node.loading.text import load_model_text_encoder
+    from motionlcm_node.resources import models_dir
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
-    from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline, check_guidance_below
-    from motionlcm_node.sampling.schedules import ddim_scheduler
-    from motionlcm_node.static_text_encoder import shipped_student_text_encoder
-    from motionlcm_node.text_encoder import TextEncoder
-    from motionlcm_node.text_models import text_model_folder
-    from motionlcm_node.vae_decoding import load_feature_decoder
+    from motionlcm_node.sampling.pipeline import LatentDiffusionPipeline
 
     if args.repeats < 1 or args.steps < 1:
         raise MotionLCMError("--repeats and --steps must be at least 1")
     if args.pool_size < 2:
         raise MotionLCMError(f"--pool-size must be at least 2, got {args.pool_size}")
-    check_guidance_below(args.guidance_below, "--guidance-below")  # before minutes of loading and scoring
     if args.timing_sentences < 0:
         raise MotionLCMError(f"--timing-sentences must be 0 (no timing) or more, got {args.timing_sentences}")
-    if not (args.models / "evaluator").is_dir():
-        raise MotionLCMError(f"no evaluator in {args.models / 'evaluator'}: train one with `motionlcm train evaluator`")
-    evaluator = load_evaluator(args.models / "evaluator")
-    # One torch encoder per text model: the evaluator's, and the generators' where they were trained on
-    # another (a minilm-first<N> cut, say); each model only ever sees the vectors it was trained on.
-    encoders = {evaluator.text_model: TextEncoder(text_model_folder(evaluator.text_model))}
-
-    def encoder_for(model_dir: Path) -> TextEncoder:
-        model_id = text_model_of(model_dir)
-        if model_id not in encoders:
-            encoders[model_id] = TextEncoder(text_model_folder(model_id))
-        return encoders[model_id]
-
-    text_encoder = encoders[evaluator.text_model]
+    models = args.models if args.models is not None else models_dir()
+    if not (models / "evaluator").is_dir():
+        raise MotionLCMError(f"no evaluator in {models / 'evaluator'}: train one with `motionlcm train evaluator`")
+    evaluator = load_evaluator(models / "evaluator")
+    # MiniLM for the evaluator and the teacher (the student reads its own static encoder, as
+    # `motionlcm generate` runs it); ONNX Runtime when exported, else torch: the same vectors.
+    text_encoder = load_model_text_encoder(models / "evaluator")
     note = statistics_note(args.data, evaluator.normalizer.mean.numpy())
     if note:
         print(note, file=sys.stderr)
-    vae = load_vae(args.models / "vae") if (args.models / "vae").is_dir() else None
+    vae = load_vae(models / "vae") if (models / "vae").is_dir() else None
     generators, extra, backends = {}, {}, {}
 
     def add_row(name: str, pipeline: Callable[..., object], **settings: object) -> None:
@@ -149,35 +135,20 @@ def run_eval(args: argparse.Namespace) -> int:
             seconds = time_per_sentence(pipeline, prompts, **settings)
             extra[name] = {"s / sentence (batch 1, 196 frames)": f"{seconds:.3f}"}
 
-    if vae is not None and (args.models / "teacher").is_dir() and not args.no_teacher:
-        bundle = load_teacher(args.models / "teacher")
-        # ONNX Runtime decoder and denoiser when exported, as the student's
-        decoder = load_feature_decoder(args.models / "vae")
-        denoiser = load_denoiser_backend(args.models / "teacher", bundle.denoiser, args.denoiser_backend)
-        pipeline = LatentDiffusionPipeline(
-            vae[0],
-            denoiser,
-            encoder_for(args.models / "teacher"),
-            vae[1],
-            bundle.latent_scale,
-            ddim_scheduler(),
-            decoder=decoder,
-        )
-        below = "" if args.guidance_below is None else f" below t = {args.guidance_below}"
-        name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g}{below})"
-        backends[name] = {"denoiser": type(denoiser).__name__, "vae_decoder": type(decoder).__name__}
-        add_row(name, pipeline, num_steps=args.steps, guidance=args.guidance, guidance_below=args.guidance_below)
-    if vae is not None and (args.models / "student").is_dir() and not args.no_student:
-        # the student's own encoder, as `motionlcm generate` runs it: the static one when shipped
-        shipped = None if args.student_minilm else shipped_student_text_encoder(args.models)
-        student_encoder = shipped or encoder_for(args.models / "student")
-        student = MotionLCMPipeline.from_models(args.models, student_encoder, denoiser_backend=args.denoiser_backend)
+    if vae is not None and (models / "teacher").is_dir() and not args.no_teacher:
+        teacher = LatentDiffusionPipeline.from_models(models, text_encoder, denoiser_backend=args.denoiser_backend)
+        name = f"Teacher (DDIM {args.steps}, w = {args.guidance:g})"
+        backends[name] = {"denoiser": type(teacher.denoiser).__name__, "vae_decoder": type(teacher.decoder).__name__,
+                          "text_encoder": type(teacher.text_encoder).__name__}  # fmt: skip
+        add_row(name, teacher, num_steps=args.steps, guidance=args.guidance)
+    if vae is not None and (models / "student").is_dir() and not args.no_student:
+        student = MotionLCMPipeline.from_models(models, denoiser_backend=args.denoiser_backend)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
             add_row(name, student, num_steps=steps, guidance=plan.guidance)
             backends[name] = {"denoiser": type(student.student).__name__, "vae_decoder": type(student.decoder).__name__,
-                              "text_encoder": type(student_encoder).__name__}  # fmt: skip
+                              "text_encoder": type(student.text_encoder).__name__}  # fmt: skip
     with torch.no_grad():
         rows = evaluate(
             args.data,
@@ -189,7 +160,7 @@ def run_eval(args: argparse.Namespace) -> int:
             seed=args.seed,
             pool_size=args.pool_size,
             split=args.split,
-            post_processes={STABILIZED_SUFFIX: stabilize_foot_contacts} if args.stabilized_rows else None,
+            post_processes={STABILIZED_SUFFIX: _stabilized} if args.stabilized_rows else None,
         )
     table = markdown_table(rows, extra)
     described = machine_description()
@@ -200,7 +171,8 @@ def run_eval(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(table + "\n")
         summary = {row.name: row.summary() for row in rows}
-        report = {"rows": summary, "extra": extra, "backends": backends}
+        report = {"rows": summary, "extra": extra, "backends": backends, "machine": described, "split": args.split,
+                  "repeats": args.repeats}  # fmt: skip
         args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

@@ -22,15 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     text.add_argument(
-        "--out", type=Path, default=None, help="the .onnx file (default: build/onnx/<model_id>.onnx in the repository)"
-    )
+        "--out", type=Path, default=None,
+        help="the .onnx file (default: <model_id>.onnx in build/onnx of a checkout, else ~/.cache/motionlcm_node/onnx)",
+    )  # fmt: skip
     text.add_argument(
         "--model", type=Path, default=None, help="sentence-transformers model folder (default: all-MiniLM-L6-v2)"
     )
     text.add_argument(
         "--for-models", type=Path, default=None,
-        help="export the text model(s) that this models folder's student, teacher and evaluator were trained with "
-        "(the default MiniLM or a minilm-first<N> cut), each to its default path",
+        help="export the text model(s) that this models folder's student, teacher and evaluator were trained with, "
+        "each to its default path",
     )  # fmt: skip
     text.add_argument(
         "--if-stale", action="store_true", help="do nothing when OUT is already a current export of the model"
@@ -45,23 +46,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "with the SHA-256 of the weights it came from."
         ),
     )
-    decoder.add_argument("--vae", type=Path, default=Path("models/vae"), help="VAE folder (default: models/vae)")
+    decoder.add_argument("--vae", type=Path, default=None, help="VAE folder (default: the shipped models' vae/)")
     decoder.add_argument(
         "--if-stale", action="store_true", help="do nothing when the folder already holds a current export"
     )
     decoder.set_defaults(handler=run_export_vae_decoder)
     denoiser = commands.add_parser(
         "denoiser",
-        help="export a teacher or student denoiser to ONNX Runtime (build/onnx) and check it against torch",
+        help="export a teacher or student denoiser to ONNX Runtime (beside its weights) and check it against torch",
         description=(
-            "Export the latent denoiser of a teacher or student folder to build/onnx/denoiser-<digest>.onnx (dynamic "
-            "batch axis; the digest is the SHA-256 of the weights and config), check it against torch (max abs "
-            "error <= 1e-4 on the predicted noise) and write a JSON beside it."
+            "Export the latent denoiser of a teacher or student folder to FOLDER/denoiser.onnx (dynamic batch axis), "
+            "check it against torch (max abs error <= 1e-4 on the predicted noise) and write FOLDER/denoiser.json "
+            "with the SHA-256 of the weights and sizes it came from."
         ),
     )
     denoiser.add_argument(
-        "--model", type=Path, action="append", required=True,
-        help="teacher or student folder (repeat for several, e.g. models/student and models/teacher)",
+        "--model", type=Path, action="append", default=None,
+        help="teacher or student folder (repeat for several; default: the shipped student and teacher)",
     )  # fmt: skip
     denoiser.add_argument("--if-stale", action="store_true", help="do nothing for models that have a current export")
     denoiser.set_defaults(handler=run_export_denoiser)
@@ -72,8 +73,8 @@ def run_export_text_encoder(args: argparse.Namespace) -> int:
     if args.for_models is None:
         _export_text_model(args.model, args.out, args.if_stale)
         return 0
-    from motionlcm_node.model_store import text_model_of
-    from motionlcm_node.text_models import text_model_folder
+    from motionlcm_node.loading.models import text_model_of
+    from motionlcm_node.text.encoder import text_model_folder
 
     if args.model is not None or args.out is not None:
         raise MotionLCMError("--for-models exports each text model to its default path: drop --model and --out")
@@ -89,8 +90,8 @@ def run_export_text_encoder(args: argparse.Namespace) -> int:
 def _export_text_model(model: Path | None, out: Path | None, if_stale: bool) -> None:
     """Export one text model (None: the default MiniLM) to ``out`` (None: its default path)."""
     from motionlcm_node.export.text_onnx import export_text_encoder
-    from motionlcm_node.onnx_text_encoder import default_onnx_path, export_is_current
-    from motionlcm_node.text_encoder import default_model_path, model_id_of
+    from motionlcm_node.text.encoder import default_model_path, model_id_of
+    from motionlcm_node.text.onnx_encoder import default_onnx_path, export_is_current
 
     if if_stale:
         model_id = model_id_of(model if model is not None else default_model_path())
@@ -109,12 +110,14 @@ def _export_text_model(model: Path | None, out: Path | None, if_stale: bool) -> 
 def run_export_vae_decoder(args: argparse.Namespace) -> int:
     """Export (unless current with ``--if-stale``), check, and print where the file went."""
     from motionlcm_node.export.vae_onnx import export_vae_decoder
-    from motionlcm_node.vae_decoding import DECODER_FILE, decoder_export_is_current
+    from motionlcm_node.resources import models_dir
+    from motionlcm_node.runtime.decoder import DECODER_FILE, decoder_export_is_current
 
-    if args.if_stale and decoder_export_is_current(args.vae):
-        print(f"{args.vae / DECODER_FILE} is current")
+    vae = args.vae if args.vae is not None else models_dir() / "vae"
+    if args.if_stale and decoder_export_is_current(vae):
+        print(f"{vae / DECODER_FILE} is current")
         return 0
-    report = export_vae_decoder(args.vae)
+    report = export_vae_decoder(vae)
     size_mb = report.onnx_path.stat().st_size / 2**20
     error = report.max_abs_error
     print(f"{report.onnx_path} ({size_mb:.1f} MiB; max abs error to torch {error:.1e}; {report.seconds:.1f} s)")
@@ -124,11 +127,13 @@ def run_export_vae_decoder(args: argparse.Namespace) -> int:
 def run_export_denoiser(args: argparse.Namespace) -> int:
     """Export each ``--model`` (unless current with ``--if-stale``), check, and print where the files went."""
     from motionlcm_node.export.denoiser_onnx import export_denoiser
-    from motionlcm_node.onnx_denoiser import denoiser_export_is_current, denoiser_onnx_path
+    from motionlcm_node.resources import models_dir
+    from motionlcm_node.runtime.denoiser import DENOISER_FILE, denoiser_export_is_current
 
-    for model_dir in args.model:
+    folders = args.model if args.model else [models_dir() / "student", models_dir() / "teacher"]
+    for model_dir in folders:
         if args.if_stale and denoiser_export_is_current(model_dir):
-            print(f"{denoiser_onnx_path(model_dir)} ({model_dir}) is current")
+            print(f"{model_dir / DENOISER_FILE} is current")
             continue
         report = export_denoiser(model_dir)
         size_mb = report.onnx_path.stat().st_size / 2**20

@@ -16,7 +16,8 @@ stick figure) and, with ``--robot``, ``robot_trajectory.npz`` and ``robot.mp4``.
 records the request of every sample (prompt, seconds, frames, steps, timesteps, guidance, seed), the
 model folder, device, machine and timings (model loading = cold start; generation per stage). All
 samples are generated in one batched call (chunks of ``MAX_BATCH``); the same seed and request give
-identical joints.
+identical joints. On the default ONNX Runtime backends the command never imports torch, which keeps
+its start-up short (``python -m benchmarks.startup``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,17 +35,15 @@ import numpy as np
 
 from motionlcm_node.cli.generate_requests import collect_requests, slugify
 from motionlcm_node.cli.retarget_command import add_robot_arguments, write_robot_outputs
-from motionlcm_node.data.dataset import FPS
+from motionlcm_node.data.layout import FPS
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.loading.text import STUDENT_TEXT_BACKENDS
 
 if TYPE_CHECKING:
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 
 MAX_BATCH = 256  # sequences per pipeline call
-STUDENT_HELP = (
-    "distil one with `motionlcm train student --config config/student_cpu.json` (it needs models/vae and "
-    "models/teacher) and copy the run's model/ folder there; see docs/models.md"
-)
+STUDENT_HELP = "see models/MODEL_CARD.md for the commands that train the student and its VAE"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,11 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the step table's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--num-samples", type=int, default=1, help="samples per prompt (default: 1)")
-    parser.add_argument("--models", type=Path, default=Path("models"), help="folder with student/ and vae/")
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="torch device (auto)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument(
-        "--text-backend", choices=("auto", "static", "onnx", "torch"), default="auto",
+        "--models", type=Path, default=None, help="folder with student/ and vae/ (default: the shipped models)"
+    )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda", "auto"), default="auto",
+        help="cpu or cuda (auto: cuda where ONNX Runtime has its CUDA provider)",
+    )  # fmt: skip
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads per stage (default: the cores, up to 8)")
+    parser.add_argument(
+        "--text-backend", choices=STUDENT_TEXT_BACKENDS, default="auto",
         help="sentence encoder: the student's static one (models/student_text), MiniLM on ONNX Runtime "
         "(`motionlcm export text-encoder`) or on torch (auto: static if shipped, else ONNX if built)",
     )  # fmt: skip
@@ -75,12 +81,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
-        help="student network: ONNX Runtime export in build/onnx (`motionlcm export denoiser`) or torch "
+        help="student network: ONNX Runtime export beside its weights (`motionlcm export denoiser`) or torch "
         "(auto: ONNX if current)",
     )  # fmt: skip
     parser.add_argument(
         "--stabilize-feet", action=argparse.BooleanOptionalAction, default=True,
-        help="move the root so that the feet the model labels planted do not slide (sampling/foot_contacts.py; "
+        help="move the root so that the feet the model labels planted do not slide (postprocess/foot_contacts.py; "
         "the pose is unchanged; default: on)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("out/generate"), help="output folder (out/generate)")
@@ -91,48 +97,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def resolve_device(name: str) -> str:
-    """``cpu``, ``cuda`` or ``auto`` (CUDA when available) to a torch device name.
+    """``cpu``, ``cuda`` or ``auto`` (cuda where ONNX Runtime has its CUDA provider) to a device name."""
+    if name != "auto":
+        return name
+    from motionlcm_node.runtime.onnx_session import onnx_runs_on
 
-    Raises:
-        MotionLCMError: ``cuda`` asked for but not available.
-    """
-    import torch
+    return "cuda" if onnx_runs_on("cuda") else "cpu"
 
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise MotionLCMError("--device cuda: no CUDA device is available to this torch build")
-    return name
+
+def default_threads() -> int:
+    """CPU threads per stage: the cores this process may use, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def load_pipeline(
-    models: Path, device: str, text_backend: str = "auto", decoder_backend: str = "auto", denoiser_backend: str = "auto"
+    models: Path | None,
+    device: str,
+    text_backend: str = "auto",
+    decoder_backend: str = "auto",
+    denoiser_backend: str = "auto",
+    threads: int | None = None,
 ) -> MotionLCMPipeline:
-    """The student pipeline of ``models`` on ``device`` (text encoder included).
-
-    Args:
-        models: folder with ``student/`` and ``vae/``.
-        device: torch device.
-        text_backend: "auto" (the static encoder in ``models/student_text`` when shipped, else
-            MiniLM's ONNX Runtime export when present, else torch), "static", "onnx" or "torch".
-        decoder_backend: the same choice for the VAE decoder (its export sits beside the VAE).
-        denoiser_backend: the same choice for the student network (its export is in the build folder).
+    """The student pipeline of ``models`` (default: the shipped models) on ``device``, text encoder included.
 
     Raises:
         MotionLCMError: missing student or VAE, or a text-model mismatch.
     """
-    import torch
-
+    from motionlcm_node.resources import models_dir
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
-    from motionlcm_node.static_text_encoder import load_student_text_encoder
 
+    models = models if models is not None else models_dir()
     if not (models / "student" / "model.safetensors").is_file():
         raise MotionLCMError(f"no student model in {models / 'student'}: {STUDENT_HELP}")
     if not (models / "vae" / "model.safetensors").is_file():
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
-    threads = torch.get_num_threads()
-    encoder = load_student_text_encoder(models, text_backend, device=device, threads=threads)
-    return MotionLCMPipeline.from_models(models, encoder, device, decoder_backend, threads, denoiser_backend)
+    return MotionLCMPipeline.from_models(
+        models, None, device, decoder_backend, denoiser_backend, text_backend, threads or default_threads()
+    )
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -150,9 +155,7 @@ def _generate(
     pipeline: MotionLCMPipeline, prompts: list[str], lengths: list[int], args: argparse.Namespace
 ) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, float]]:
     """Joints [T, 22, 3] and features [T, 263] per sample (float32) and the summed stage timings, s."""
-    import torch
-
-    generator = torch.Generator().manual_seed(args.seed)
+    generator = np.random.default_rng(args.seed)
     joints, features, timings = [], [], {}
     for start in range(0, len(prompts), MAX_BATCH):
         chunk = slice(start, start + MAX_BATCH)
@@ -170,19 +173,17 @@ def _generate(
 
 def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``motionlcm generate``."""
-    import torch
-
-    from motionlcm_node.data.render import render_animation
     from motionlcm_node.machine import machine_description
-    from motionlcm_node.sampling.lcm_pipeline import lengths_from_seconds
+    from motionlcm_node.sampling.output import lengths_from_seconds
 
     _check_options(args)
     requests = collect_requests(args)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    threads = args.threads or default_threads()
     device = resolve_device(args.device)
     start = time.perf_counter()
-    pipeline = load_pipeline(args.models, device, args.text_backend, args.decoder_backend, args.denoiser_backend)
+    pipeline = load_pipeline(
+        args.models, device, args.text_backend, args.decoder_backend, args.denoiser_backend, threads
+    )
     load_seconds = time.perf_counter() - start
     try:
         plan = pipeline.plan(args.steps, args.guidance)
@@ -205,6 +206,8 @@ def run_generate(args: argparse.Namespace) -> int:
         mark = time.perf_counter()
         video = None
         if not args.no_video:
+            from motionlcm_node.data.render import render_animation
+
             video = render_animation(motion, folder / f"motion.{args.video_format}", fps=FPS, title=sample.prompt)
         render_seconds += time.perf_counter() - mark
         mark = time.perf_counter()
@@ -221,9 +224,10 @@ def run_generate(args: argparse.Namespace) -> int:
             },
         })  # fmt: skip
     summary = {
-        "models": str(args.models),
+        "models": str(args.models) if args.models is not None else "shipped",
         "device": device,
-        "torch_threads": torch.get_num_threads(),
+        "threads": threads,
+        "torch_imported": "torch" in sys.modules,
         "text_encoder": type(pipeline.text_encoder).__name__,
         "vae_decoder": type(pipeline.decoder).__name__,
         "denoiser": type(pipeline.student).__name__,

@@ -4,7 +4,8 @@ The network stages are resumable; ``student-text`` (the student's static text en
 the CPU) restarts but reuses its cached MiniLM vectors.
 
 Run on one CPU or GPU as is, or across processes with torchrun:
-``torchrun --nproc_per_node 2 -m motionlcm_node.cli.main train vae --config config/vae_cpu.json``.
+``torchrun --nproc_per_node 2 -m motionlcm_node.cli.main train vae --config config/training/01_vae.json``.
+The recipe of the shipped models is the numbered configs in ``config/training/``, in order (models/MODEL_CARD.md).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "stage", choices=("vae", "teacher", "student", "evaluator", "student-text"), help="what to train"
     )
-    train.add_argument("--config", type=Path, required=True, help="stage config JSON (see config/)")
+    train.add_argument("--config", type=Path, required=True, help="stage config JSON (see config/training/)")
     train.add_argument("--data", type=Path, default=None, help="override train.data_dir")
     train.add_argument("--out", type=Path, default=None, help="override train.out_dir (the run folder)")
     train.add_argument("--steps", type=int, default=None, help="override train.steps")
@@ -63,13 +64,13 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"trained student-text: {exported} (copy it to models/student_text)")
         return 0
     if args.stage == "vae":
-        from motionlcm_node.networks.vae import MotionVAEConfig
+        from motionlcm_node.networks.config import MotionVAEConfig
         from motionlcm_node.training.stages import VAEStage
 
         config = _with_overrides(load_stage_config(VAEStageConfig, args.config, MotionVAEConfig), args)
         stage = VAEStage(config)
     elif args.stage == "teacher":
-        from motionlcm_node.networks.denoiser import DenoiserConfig
+        from motionlcm_node.networks.config import DenoiserConfig
         from motionlcm_node.training.stages import TeacherStage
 
         config = _with_overrides(load_stage_config(TeacherStageConfig, args.config, DenoiserConfig), args)
@@ -81,7 +82,7 @@ def run_train(args: argparse.Namespace) -> int:
         config = _with_overrides(load_stage_config(StudentStageConfig, args.config, dict), args)
         stage = StudentStage(config)
     else:
-        from motionlcm_node.evaluation.evaluator import EvaluatorConfig
+        from motionlcm_node.networks.evaluator import EvaluatorConfig
         from motionlcm_node.training.evaluator_stage import EvaluatorStage, EvaluatorStageConfig
 
         config = _with_overrides(load_stage_config(EvaluatorStageConfig, args.config, EvaluatorConfig), args)

@@ -17,11 +17,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from motionlcm_node.data.features import FEATURE_DIM
+from motionlcm_node.data.layout import FEATURE_DIM, FPS
 from motionlcm_node.data.splits import read_split_file
 from motionlcm_node.errors import MotionDataError, MotionLCMError
-
-FPS = 20.0
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,13 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
 from motionlcm_node.data import smpl
+from motionlcm_node.data.layout import (
+    FOOT_CONTACTS,
+    LOCAL_POSITIONS,
+    LOCAL_ROTATIONS,
+    LOCAL_VELOCITIES,
+    ROOT_YAW_VELOCITY,
+)
 from motionlcm_node.data.rotations import (
     heading_angle,
     quaternion_between,
@@ -45,16 +52,6 @@ from motionlcm_node.data.rotations import (
 )
 from motionlcm_node.errors import MotionDataError
 
-FEATURE_DIM = 263
-ROOT_YAW_VELOCITY = slice(0, 1)
-ROOT_LINEAR_VELOCITY = slice(1, 3)
-ROOT_HEIGHT = slice(3, 4)
-#: The whole root block: yaw velocity, XZ velocity and height.
-ROOT_FEATURES = slice(ROOT_YAW_VELOCITY.start, ROOT_HEIGHT.stop)
-LOCAL_POSITIONS = slice(4, 67)
-LOCAL_ROTATIONS = slice(67, 193)
-LOCAL_VELOCITIES = slice(193, 259)
-FOOT_CONTACTS = slice(259, 263)
 #: HumanML3D's contact threshold on the squared per-frame foot displacement at 20 fps, in m^2.
 CONTACT_THRESHOLD = 0.002
 #: Gaussian smoothing (frames) of the facing direction before fitting the root rotation.

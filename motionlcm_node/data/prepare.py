@@ -26,7 +26,7 @@ from tqdm import tqdm
 from motionlcm_node.data.bvh import read_bvh
 from motionlcm_node.data.captions import mirror_caption
 from motionlcm_node.data.features import canonicalize, joints_to_features, validate_joints
-from motionlcm_node.data.recovery import recover_joints_numpy
+from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.data.skeleton_map import SkeletonMap
 from motionlcm_node.data.smpl import mirror_joints
 from motionlcm_node.data.sources import SourceClip
@@ -77,7 +77,7 @@ def convert_clip(clip: SourceClip, mapping: SkeletonMap, mirror: bool) -> ClipRe
         for name, variant in variants.items():
             canonical = canonicalize(variant)
             features = joints_to_features(canonical)
-            recovered = recover_joints_numpy(features)
+            recovered = recover_joints(np.asarray(features, dtype=np.float64))
             error = np.linalg.norm(recovered - canonical[:-1], axis=-1)
             result.roundtrip_mean_m = max(result.roundtrip_mean_m, float(error.mean()))
             result.roundtrip_max_m = max(result.roundtrip_max_m, float(error.max()))

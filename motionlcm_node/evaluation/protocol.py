@@ -22,11 +22,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
-from motionlcm_node.data.recovery import recover_joints
+from motionlcm_node.data.recovery_torch import recover_joints
 from motionlcm_node.evaluation import metrics, motion_metrics
-from motionlcm_node.model_store import EvaluatorBundle, FeatureNormalizer
+from motionlcm_node.loading.models import EvaluatorBundle
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.text_encoder import TextEncoder
+from motionlcm_node.postprocess.normalizer import FeatureNormalizer
+from motionlcm_node.text.encoder import SentenceEncoder
 
 
 @dataclass
@@ -97,9 +98,9 @@ def _score(
 def evaluate(
     data_dir: Path,
     evaluator: EvaluatorBundle,
-    text_encoder: TextEncoder,
+    text_encoder: SentenceEncoder,
     vae: tuple[MotionVAE, FeatureNormalizer] | None,
-    generators: dict[str, Callable[[list[str], list[int], torch.Generator], np.ndarray]],
+    generators: dict[str, Callable[[list[str], list[int], np.random.Generator], np.ndarray]],
     *,
     repeats: int = 3,
     seed: int = 0,
@@ -144,7 +145,7 @@ def evaluate(
         second = draw_test_set(dataset, seed + 1000 * repeat + 1)
         generator = np.random.default_rng(seed + repeat)
         with torch.no_grad():
-            text_emb = evaluator.model.encode_text(text_encoder.encode(draw.texts))
+            text_emb = evaluator.model.encode_text(torch.from_numpy(text_encoder.encode(draw.texts)))
         raw = evaluator.normalizer.denormalize(draw.motion) * draw.mask[..., None]
         real_emb = _embed_motion(evaluator, raw, draw.mask)
         second_raw = evaluator.normalizer.denormalize(second.motion) * second.mask[..., None]
@@ -165,7 +166,7 @@ def evaluate(
             rows["VAE reconstruction"].add("MPJPE (m)", motion_metrics.mpjpe(relative, target_relative, draw.mask))
             rows["VAE reconstruction"].add("Global MPJPE (m)", motion_metrics.mpjpe(joints, target_joints, draw.mask))
         for name, generate in generators.items():
-            noise = torch.Generator().manual_seed(seed + repeat)
+            noise = np.random.default_rng(seed + repeat)
             features = torch.as_tensor(generate(draw.texts, draw.lengths.tolist(), noise), dtype=torch.float32)
             features = nn.functional.pad(features, (0, 0, 0, draw.motion.shape[1] - features.shape[1]))
             features = features * draw.mask[..., None]

@@ -2,8 +2,8 @@
 
 The graph maps ``latent`` [B, L, D] float32 (scaled diffusion latents), ``timesteps`` [B] int64,
 ``text`` [B, text_dim] float32 and, for a student, ``guidance`` [B] float32 to ``noise`` [B, L, D];
-the batch axis is dynamic. It is written to ``onnx_denoiser.denoiser_onnx_path`` (named by the
-SHA-256 of the weights and config) with a JSON file beside it.
+the batch axis is dynamic. It is written beside the weights as ``denoiser.onnx``, with
+``denoiser.json`` naming the SHA-256 of the weights and sizes it came from (``runtime/denoiser.py``).
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ import torch
 
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.export.text_onnx import dynamo_export
-from motionlcm_node.model_store import load_denoiser
+from motionlcm_node.loading.models import load_denoiser
 from motionlcm_node.networks.denoiser import LatentDenoiser
-from motionlcm_node.onnx_denoiser import (
+from motionlcm_node.runtime.denoiser import (
+    DENOISER_FILE,
     DENOISER_FORMAT,
     DENOISER_INPUTS,
+    DENOISER_METADATA,
     DENOISER_OUTPUT,
     OnnxDenoiser,
-    denoiser_metadata_path,
-    denoiser_onnx_path,
     denoiser_source_digest,
 )
-from motionlcm_node.onnx_runtime import ExportReport
+from motionlcm_node.runtime.onnx_session import ExportReport
 
 OPSET = 18
 MAX_ABS_ERROR = 1e-4  # predicted noise is unit scale
@@ -62,22 +62,21 @@ def verify_denoiser_export(onnx_path: Path, denoiser: LatentDenoiser, max_abs_er
     for batch in VERIFY_BATCHES:
         inputs = _example_inputs(denoiser, batch, generator)
         with torch.no_grad():
-            expected = denoiser(*inputs)
-        found = candidate(*inputs)
+            expected = denoiser(*inputs).numpy()
+        found = candidate(*(value.numpy() for value in inputs))
         if expected.shape != found.shape:
             raise MotionLCMError(f"ONNX denoiser: shape {list(found.shape)} != torch {list(expected.shape)}")
-        worst = max(worst, float((expected - found).abs().max()))
+        worst = max(worst, float(abs(expected - found).max()))
     if not worst <= max_abs_error:
         raise MotionLCMError(f"ONNX denoiser {onnx_path}: max abs error {worst:.2e} > {max_abs_error:.0e}")
     return worst
 
 
-def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = OPSET) -> ExportReport:
-    """Export the denoiser in ``model_dir`` (a teacher or student folder) and verify it.
+def export_denoiser(model_dir: Path, opset: int = OPSET) -> ExportReport:
+    """Export the denoiser in ``model_dir`` (a teacher or student folder) beside its weights and verify it.
 
     Args:
         model_dir: folder with ``model.safetensors`` and ``config.json`` (a ``denoiser`` section).
-        onnx_dir: where the export goes (default: the build folder).
         opset: ONNX opset.
 
     Raises:
@@ -88,9 +87,7 @@ def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = 
     names = list(DENOISER_INPUTS if denoiser.config.guidance_embedding else DENOISER_INPUTS[:3])
     batch = torch.export.Dim("batch", min=1, max=65536)
     digest = denoiser_source_digest(model_dir)
-    onnx_path = denoiser_onnx_path(model_dir, onnx_dir, digest)
-    meta_path = denoiser_metadata_path(onnx_path)
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    onnx_path, meta_path = model_dir / DENOISER_FILE, model_dir / DENOISER_METADATA
     meta_path.unlink(missing_ok=True)
     inputs = tuple(_example_inputs(denoiser, 2, torch.Generator().manual_seed(0)))
     shapes = {name: {0: batch} for name in FORWARD_ARGUMENTS[: len(names)]}
@@ -106,7 +103,6 @@ def export_denoiser(model_dir: Path, onnx_dir: Path | None = None, opset: int = 
         raise
     meta = {
         "format": DENOISER_FORMAT,
-        "source": str(model_dir),
         "source_sha256": digest,
         "denoiser": denoiser.config.to_dict(),
         "opset": opset,

@@ -13,8 +13,7 @@ fuses each layer's attention into one ``Attention`` operator (plus embedding + l
 norm, bias + GELU). ORT does not recognise the attention of a dynamo export (with SDPA or eager
 attention alike: only GELU and layer norms fuse, no measurable gain). On the 2-core development CPU the
 fused MiniLM encodes a 13-token sentence 1.2-1.35x faster than the dynamo export, with cosine 1.000000
-to it (``python -m benchmarks.onnx_variants``: 4.8 against 5.8 ms; docs/student.md, *Thirteenth
-session*). Other models keep the dynamo export.
+to it (4.8 against 5.8 ms; docs/experiments.md). Other models keep the dynamo export.
 """
 
 from __future__ import annotations
@@ -29,10 +28,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.onnx_text_encoder import (
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.text.onnx_encoder import (
     EXPORT_FORMAT,
     ONNX_INPUTS,
     ONNX_OUTPUT,
@@ -40,7 +41,7 @@ from motionlcm_node.onnx_text_encoder import (
     default_onnx_path,
     metadata_path,
 )
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, TextEncoder
+from motionlcm_node.text.sentence_transformer import TextEncoder
 
 LOGGER = logging.getLogger(__name__)
 OPSET = 18
@@ -123,9 +124,11 @@ def verify_export(
     for name in ONNX_INPUTS:
         if not torch.equal(reference_tokens[name].long(), torch.from_numpy(tokens[name])):
             raise MotionLCMError(f"ONNX text encoder {onnx_path}: its tokenizer's {name} differ from the torch model's")
-    reference = encoder.encode(batch)
-    candidates = (onnx._compute(batch), torch.cat([onnx._compute([sentence]) for sentence in batch]))
-    worst = min(float(torch.nn.functional.cosine_similarity(v, reference, dim=-1).min()) for v in candidates)
+    reference = torch.from_numpy(encoder.encode(batch))
+    candidates = (onnx._compute(batch), np.concatenate([onnx._compute([sentence]) for sentence in batch]))
+    worst = min(
+        float(torch.nn.functional.cosine_similarity(torch.from_numpy(v), reference, dim=-1).min()) for v in candidates
+    )
     if not worst >= min_cosine:
         raise MotionLCMError(f"ONNX text encoder {onnx_path}: cosine similarity {worst:.6f} < {min_cosine} to torch")
     return worst
@@ -214,13 +217,13 @@ def _fused_bert_export(
     return counts
 
 
-def _export_graph(encoder: TextEncoder, path: Path, opset: int, fuse: bool) -> dict[str, object]:
+def _export_graph(encoder: TextEncoder, path: Path, opset: int) -> dict[str, object]:
     """Write the ONNX graph of ``encoder`` to ``path`` and its metadata beside it; returns the metadata."""
     example = encoder.model.preprocess(["a person walks forward and waves", "hi"])  # batch 2, padded
     module = _SentenceVectors(encoder.model, "token_type_ids" in example).eval()
     inputs = tuple(example[name] for name in ONNX_INPUTS)
     transformer = getattr(encoder.model[0], "auto_model", None)
-    if fuse and transformer is not None and transformer.config.model_type in FUSED_MODEL_TYPES:
+    if transformer is not None and transformer.config.model_type in FUSED_MODEL_TYPES:
         opset = min(opset, FUSED_OPSET)
         graph: dict[str, object] = {"exporter": "torchscript", "ort_fusions": _fused_bert_export(
             encoder, module, inputs, path, opset)}  # fmt: skip
@@ -246,7 +249,7 @@ def _export_graph(encoder: TextEncoder, path: Path, opset: int, fuse: bool) -> d
 
 
 def export_text_encoder(
-    out: Path | None = None, model_path: str | Path | None = None, opset: int = OPSET, fuse: bool = True
+    out: Path | None = None, model_path: str | Path | None = None, opset: int = OPSET
 ) -> TextExportReport:
     """Export a sentence-transformers model to ONNX, check it, and write its metadata JSON beside it.
 
@@ -254,11 +257,9 @@ def export_text_encoder(
     so a failed export never leaves a file that ``OnnxTextEncoder`` would accept.
 
     Args:
-        out: the ``.onnx`` file (default: ``default_onnx_path(model_id)``, a git-ignored build folder).
+        out: the ``.onnx`` file (default: ``default_onnx_path(model_id)`` in ``resources.onnx_cache_dir()``).
         model_path: local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2).
         opset: ONNX opset version (at most ``FUSED_OPSET`` for a fused export).
-        fuse: fuse a BERT-family model's attention with ONNX Runtime's optimiser (module docstring);
-            False keeps the plain dynamo export (``benchmarks/onnx_variants.py`` times both).
 
     Returns:
         Where it went and how close it is to the torch encoder.
@@ -274,7 +275,7 @@ def export_text_encoder(
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.stem}.tmp.onnx")
     try:
-        meta = _export_graph(encoder, temporary, opset, fuse)
+        meta = _export_graph(encoder, temporary, opset)
         worst = verify_export(temporary, encoder)
     except Exception as error:  # the exporter raises many kinds of errors
         temporary.unlink(missing_ok=True)

@@ -10,54 +10,11 @@ the teacher starts out computing exactly the teacher's function.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
+from motionlcm_node.networks.config import DenoiserConfig
 from motionlcm_node.networks.layers import SkipTransformer, sinusoidal_embedding, sinusoidal_positions
-
-
-@dataclass(frozen=True)
-class DenoiserConfig:
-    """Sizes of the denoiser.
-
-    Attributes:
-        latent_tokens: L, latent tokens (must match the VAE).
-        latent_dim: D, latent token size (must match the VAE).
-        text_dim: size of the sentence vectors.
-        width: transformer width.
-        heads: attention heads.
-        ff_width: feed-forward width.
-        num_layers: layers (odd).
-        dropout: dropout probability.
-        guidance_embedding: take the guidance scale as an input (consistency student).
-    """
-
-    latent_tokens: int = 16
-    latent_dim: int = 32
-    text_dim: int = 384
-    width: int = 256
-    heads: int = 4
-    ff_width: int = 1024
-    num_layers: int = 9
-    dropout: float = 0.1
-    guidance_embedding: bool = False
-
-    def __post_init__(self) -> None:
-        if self.width % self.heads:
-            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
-        if self.num_layers % 2 == 0 or self.num_layers < 1:
-            raise ValueError(f"num_layers must be odd, got {self.num_layers}")
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-serialisable form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, object]) -> DenoiserConfig:
-        """Inverse of ``to_dict``."""
-        return cls(**values)
 
 
 class LatentDenoiser(nn.Module):

@@ -15,118 +15,28 @@ which is what the cross-attention design spends its first thousands of steps on.
 
 Grouping frames (``temporal_patch`` > 1) is a reshape plus a linear layer, exactly local in time,
 so padding frames never leak into valid ones; it divides the attention sequence length by the patch
-size, which is what makes the CPU configuration fast (``benchmarks/vae_variants.py`` measures it).
+size, which is what makes the CPU configuration fast.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
-from motionlcm_node.data.features import FEATURE_DIM
+from motionlcm_node.networks.config import MotionVAEConfig
 from motionlcm_node.networks.layers import SkipTransformer, sinusoidal_positions
 
-
-@dataclass(frozen=True)
-class MotionVAEConfig:
-    """Sizes of the motion VAE.
-
-    Attributes:
-        feature_dim: per-frame input size (263 for HumanML3D).
-        latent_tokens: L, number of latent tokens.
-        latent_dim: D, size of each latent token.
-        width: transformer width.
-        heads: attention heads.
-        ff_width: feed-forward width.
-        num_layers: layers per SkipTransformer (odd).
-        dropout: dropout probability.
-        temporal_patch: frames grouped into one token (1 = one token per frame).
-        smoothing_kernel: kernel (frames, odd) of a residual two-layer temporal convolution on the
-            decoded frames that removes steps at token boundaries (0 = off).
-        time_aligned_latent: tie latent token ``k`` to normalised time ``(k + 0.5) / L`` (see the
-            module docstring) instead of learned distribution tokens and cross-attention.
-        smoothing_kind: ``"dense"``: two full convolutions (feature -> width -> feature, both
-            with the kernel); ``"depthwise"``: one learned temporal filter per feature;
-            ``"separable"``: a per-feature temporal filter, then feature -> width -> feature
-            pointwise layers (the dense head's mixing at a fraction of its cost).
-        smoothing_width: hidden features of the dense and separable heads (0 = ``width``); the
-            dense head's cost grows linearly with it (docs/models.md, *Eighth session*).
-        decoder_layers: layers of the decoder's SkipTransformer (odd; 0 = ``num_layers``). Every
-            request pays the decoder, so a shallower one cuts the latency of every generator alike
-            (docs/models.md, *Thirteenth session*); the encoder, and with it the latent space, keeps
-            ``num_layers``.
-    """
-
-    feature_dim: int = FEATURE_DIM
-    latent_tokens: int = 16
-    latent_dim: int = 32
-    width: int = 256
-    heads: int = 4
-    ff_width: int = 1024
-    num_layers: int = 9
-    dropout: float = 0.1
-    temporal_patch: int = 1
-    smoothing_kernel: int = 0
-    time_aligned_latent: bool = False
-    smoothing_kind: str = "dense"
-    smoothing_width: int = 0
-    decoder_layers: int = 0
-
-    def __post_init__(self) -> None:
-        if self.width % self.heads:
-            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
-        if self.num_layers % 2 == 0 or self.num_layers < 1:
-            raise ValueError(f"num_layers must be odd, got {self.num_layers}")
-        if min(self.latent_tokens, self.latent_dim, self.temporal_patch, self.feature_dim) < 1:
-            raise ValueError("sizes must be positive")
-        if self.smoothing_kernel < 0 or (self.smoothing_kernel and self.smoothing_kernel % 2 == 0):
-            raise ValueError(f"smoothing_kernel must be 0 or odd, got {self.smoothing_kernel}")
-        if self.smoothing_kind not in SMOOTHING_KINDS:
-            raise ValueError(f"smoothing_kind must be one of {SMOOTHING_KINDS}, got {self.smoothing_kind!r}")
-        if self.smoothing_width < 0:
-            raise ValueError(f"smoothing_width must be >= 0, got {self.smoothing_width}")
-        if self.decoder_layers < 0 or (self.decoder_layers and self.decoder_layers % 2 == 0):
-            raise ValueError(f"decoder_layers must be 0 or odd, got {self.decoder_layers}")
-
-    @property
-    def decoder_depth(self) -> int:
-        """Layers of the decoder's SkipTransformer (``decoder_layers``, else ``num_layers``)."""
-        return self.decoder_layers or self.num_layers
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-serialisable form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, object]) -> MotionVAEConfig:
-        """Inverse of ``to_dict``; unknown keys raise ``TypeError``."""
-        return cls(**values)
-
-
 #: The ``MotionVAE`` submodules that map motion to the latent distribution (with ``distribution_tokens``
-#: when the latent is not time-aligned): frozen by decoder-only fine-tunes, compared by
-#: ``shares_latent_space``.
+#: when the latent is not time-aligned): frozen by decoder-only fine-tunes.
 ENCODER_MODULES = ("encoder_input", "encoder", "to_mean", "to_log_variance")
-
-#: Smoothing heads ``MotionVAEConfig.smoothing_kind`` can name.
-SMOOTHING_KINDS = ("dense", "depthwise", "separable")
 
 
 def _smoothing_layers(c: MotionVAEConfig) -> nn.ModuleList:
-    """The residual temporal smoothing head, in application order (GELU between mixing layers)."""
-    pad, features, hidden = c.smoothing_kernel // 2, c.feature_dim, c.smoothing_width or c.width
-    if c.smoothing_kind == "depthwise":
-        return nn.ModuleList([nn.Conv1d(features, features, c.smoothing_kernel, padding=pad, groups=features)])
-    if c.smoothing_kind == "separable":
-        return nn.ModuleList(
-            [nn.Conv1d(features, features, c.smoothing_kernel, padding=pad, groups=features),
-             nn.Conv1d(features, hidden, 1), nn.Conv1d(hidden, features, 1)]
-        )  # fmt: skip
+    """The residual temporal smoothing head: two convolutions, features -> width -> features (GELU between)."""
+    pad = c.smoothing_kernel // 2
     return nn.ModuleList(
-        [nn.Conv1d(features, hidden, c.smoothing_kernel, padding=pad),
-         nn.Conv1d(hidden, features, c.smoothing_kernel, padding=pad)]
+        [nn.Conv1d(c.feature_dim, c.width, c.smoothing_kernel, padding=pad),
+         nn.Conv1d(c.width, c.feature_dim, c.smoothing_kernel, padding=pad)]
     )  # fmt: skip
 
 
@@ -176,7 +86,7 @@ class MotionVAE(nn.Module):
         self.to_log_variance = nn.Linear(c.width, c.latent_dim)
         self.latent_input = nn.Linear(c.latent_dim, c.width)
         self.decoder = SkipTransformer(
-            c.width, c.heads, c.ff_width, c.decoder_depth, c.dropout, cross_attention=not c.time_aligned_latent
+            c.width, c.heads, c.ff_width, c.num_layers, c.dropout, cross_attention=not c.time_aligned_latent
         )
         self.decoder_output = nn.Linear(c.width, c.feature_dim * c.temporal_patch)
         self.smoothing: nn.ModuleList | None = None
@@ -189,15 +99,6 @@ class MotionVAE(nn.Module):
             parameter.requires_grad_(False)
         if not self.config.time_aligned_latent:
             self.distribution_tokens.requires_grad_(False)
-
-    def shares_latent_space(self, other: MotionVAE) -> bool:
-        """Whether ``other`` has this VAE's encoder (weights and settings), so its latents mean the same."""
-        encoder_prefixes = (*(f"{name}." for name in ENCODER_MODULES), "distribution_tokens")
-        mine, theirs = self.state_dict(), other.state_dict()
-        names = [name for name in mine if name.startswith(encoder_prefixes)]
-        return sorted(names) == sorted(n for n in theirs if n.startswith(encoder_prefixes)) and all(
-            mine[name].shape == theirs[name].shape and torch.equal(mine[name], theirs[name]) for name in names
-        )
 
     def _group(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Zero the padding, pad T to a multiple of the patch and group frames into tokens."""
@@ -271,13 +172,9 @@ class MotionVAE(nn.Module):
         out = out.masked_fill(padding, 0.0)
         if self.smoothing is not None:
             # Padding is zeroed before every temporal convolution, so valid frames never see it.
-            hidden = out.transpose(1, 2)
-            for index, layer in enumerate(self.smoothing):
-                if index and layer.kernel_size[0] > 1:
-                    hidden = hidden.masked_fill(padding.transpose(1, 2), 0.0)
-                hidden = layer(hidden)
-                if index == len(self.smoothing) - 2:  # the GELU sits before the last (output) layer
-                    hidden = nn.functional.gelu(hidden)
+            first, second = self.smoothing
+            hidden = nn.functional.gelu(first(out.transpose(1, 2)))
+            hidden = second(hidden.masked_fill(padding.transpose(1, 2), 0.0))
             out = (out + hidden.transpose(1, 2)).masked_fill(padding, 0.0)
         return out
 

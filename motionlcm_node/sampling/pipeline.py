@@ -1,211 +1,108 @@
-"""Text-to-motion with the latent diffusion teacher: DDIM sampling with classifier-free guidance.
+"""Text-to-motion with the latent diffusion teacher: DDIM 50 with classifier-free guidance.
 
-The pipeline owns the denoising loop; the networks and the scheduler know nothing of each other.
+The pipeline owns the denoising loop (diffusers' ``DDIMScheduler``, ``guidance.guided_ddim``); the
+networks and the scheduler know nothing of each other. The teacher is the reference the student was
+distilled from, used by ``motionlcm eval`` and the latency benchmark; it imports torch and diffusers.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler
 
-from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import FeatureNormalizer
-from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.onnx_denoiser import Denoiser
-from motionlcm_node.sampling.foot_contacts import stabilize_foot_contacts
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
-from motionlcm_node.vae_decoding import FeatureDecoder, TorchFeatureDecoder
+from motionlcm_node.runtime.decoder import FeatureDecoder
+from motionlcm_node.runtime.denoiser import DenoiserBackend
+from motionlcm_node.sampling.guidance import guided_ddim
+from motionlcm_node.sampling.lcm_pipeline import MAX_FRAMES
+from motionlcm_node.sampling.output import MotionOutput, as_generator, check_request, decode_motion, initial_noise
+from motionlcm_node.sampling.schedules import ddim_scheduler
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT, SentenceEncoder
 
-MIN_FRAMES = 4
-
-
-class SentenceEncoder(Protocol):
-    """Anything that turns sentences into [B, dim] vectors (``TextEncoder``, ``CachedTextVectors``)."""
-
-    def encode(self, sentences: Sequence[str]) -> torch.Tensor: ...  # noqa: D102
-
-
-@dataclass
-class MotionOutput:
-    """Generated motions.
-
-    Attributes:
-        features: [B, T, 263] un-normalised HumanML3D features, zero past each length.
-        joints: [B, T, 22, 3] joint positions in metres, Y up (valid up to each length).
-        lengths: [B] frames per motion (20 fps).
-        timings: seconds spent per stage (``text``, ``denoise``, ``decode``, ``joints``, ``total``).
-    """
-
-    features: np.ndarray
-    joints: np.ndarray
-    lengths: np.ndarray
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-def initial_noise(denoiser: Denoiser, batch: int, generator: torch.Generator | None) -> torch.Tensor:
-    """[B, L, D] unit Gaussian latents on the denoiser's device, drawn on the CPU (same seed, same noise)."""
-    config = denoiser.config
-    noise = torch.randn(batch, config.latent_tokens, config.latent_dim, generator=generator)
-    return noise.to(denoiser.device)
-
-
-def check_guidance_below(value: int | None, name: str = "guidance_below") -> None:
-    """Raise ``MotionLCMError`` unless ``value`` is None or a DDPM timestep in 1-1000 (``name``: for the message)."""
-    if value is not None and not 1 <= value <= 1000:
-        raise MotionLCMError(f"{name} must be a DDPM timestep in 1-1000, got {value}")
-
-
-def check_request(prompts: Sequence[str], lengths: Sequence[int]) -> None:
-    """Raise ``MotionLCMError`` unless there is one length of at least ``MIN_FRAMES`` per prompt."""
-    if len(prompts) != len(lengths) or not prompts:
-        raise MotionLCMError(f"need one length per prompt, got {len(prompts)} prompts, {len(lengths)} lengths")
-    if min(lengths) < MIN_FRAMES:
-        raise MotionLCMError(f"lengths must be at least {MIN_FRAMES} frames, got {min(lengths)}")
-    if any(not isinstance(prompt, str) for prompt in prompts):
-        raise MotionLCMError("prompts must be strings")
-
-
-def decode_motion(
-    decoder: FeatureDecoder,
-    latent: torch.Tensor,
-    lengths: Sequence[int],
-    timings: dict[str, float],
-    start: float,
-    stabilize_feet: bool = False,
-) -> MotionOutput:
-    """VAE-decode unscaled latents [B, L, D], recover joints and finish the timings.
-
-    Args:
-        decoder: the VAE decoder (torch or ONNX Runtime backend).
-        latent: [B, L, D] latents in the VAE's own scale.
-        lengths: frames per motion.
-        timings: per-stage seconds so far (``decode``, ``joints`` and ``total`` are added).
-        start: ``time.perf_counter()`` when the request started.
-        stabilize_feet: move the root so that the feet the model labels planted stand still
-            (``foot_contacts.stabilize_foot_contacts``; timed with ``joints``).
-    """
-    mark = time.perf_counter()
-    frame_counts = torch.tensor(list(lengths), device=latent.device)
-    features = decoder.decode_features(latent, frame_counts).to(latent.device)
-    timings["decode"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    if stabilize_feet:
-        features = stabilize_foot_contacts(features, frame_counts.to(features.device))
-    joints = recover_joints(features)
-    output = MotionOutput(features.cpu().numpy(), joints.cpu().numpy(), frame_counts.cpu().numpy(), timings)
-    timings["joints"] = time.perf_counter() - mark
-    timings["total"] = time.perf_counter() - start
-    return output
-
-
-def guided_noise(
-    denoiser: Denoiser,
-    latent: torch.Tensor,
-    timesteps: torch.Tensor,
-    text: torch.Tensor,
-    unconditional: torch.Tensor,
-    guidance: float | torch.Tensor,
-) -> torch.Tensor:
-    """Classifier-free guided noise ``eps_u + w (eps_c - eps_u)``, both passes in one batch.
-
-    Args:
-        denoiser: the noise predictor.
-        latent: [B, L, D] scaled latents.
-        timesteps: [B] DDPM timesteps.
-        text: [B, dim] sentence vectors.
-        unconditional: [B, dim] vectors of the empty sentence.
-        guidance: guidance scale w, one for all or [B] per item (1 = no guidance).
-
-    Returns:
-        [B, L, D] guided noise prediction.
-    """
-    both = denoiser(torch.cat([latent, latent]), torch.cat([timesteps, timesteps]), torch.cat([unconditional, text]))
-    uncond, cond = both.chunk(2)
-    scale = guidance.view(-1, 1, 1) if isinstance(guidance, torch.Tensor) else guidance
-    return uncond + scale * (cond - uncond)
-
-
-def guided_ddim(
-    denoiser: Denoiser,
-    scheduler: DDIMScheduler,
-    latent: torch.Tensor,
-    timesteps: torch.Tensor,
-    text: torch.Tensor,
-    unconditional: torch.Tensor,
-    guidance: float,
-    guidance_below: int | None = None,
-) -> torch.Tensor:
-    """DDIM steps with classifier-free guidance ``eps_u + w (eps_c - eps_u)`` over ``timesteps``.
-
-    Args:
-        denoiser: the noise predictor.
-        scheduler: a DDIM scheduler whose ``set_timesteps`` has been called.
-        latent: [B, L, D] scaled latents at the first of ``timesteps``.
-        timesteps: the descending timesteps to step through (all of the scheduler's, or a tail).
-        text: [B, dim] sentence vectors.
-        unconditional: [B, dim] vectors of the empty sentence.
-        guidance: guidance scale w (1 = no guidance).
-        guidance_below: guide only the steps at DDPM timesteps below this; the noisier ones take the
-            conditional prediction alone (one pass, w = 1). None: every step (limited-interval
-            guidance, Kynkäänniemi et al. 2024; docs/models.md measures it on the teacher).
-
-    Returns:
-        [B, L, D] scaled latents after the last step.
-    """
-    for timestep in timesteps:
-        batch_timesteps = timestep.expand(len(latent))
-        if guidance_below is not None and int(timestep) >= guidance_below:
-            noise = denoiser(latent, batch_timesteps, text)
-        else:
-            noise = guided_noise(denoiser, latent, batch_timesteps, text, unconditional, guidance)
-        latent = scheduler.step(noise, timestep, latent).prev_sample
-    return latent
+if TYPE_CHECKING:
+    from diffusers import DDIMScheduler
 
 
 class LatentDiffusionPipeline:
     """Teacher sampling: text -> latent (DDIM + guidance) -> VAE decode -> joints.
 
     Args:
-        vae: the motion VAE.
-        denoiser: the noise predictor.
-        text_encoder: sentence encoder.
-        normalizer: feature statistics.
+        denoiser: the noise predictor (either backend).
+        text_encoder: sentence encoder of the teacher's text model.
+        decoder: the latent -> raw features decoder (either backend).
         latent_scale: multiply VAE latents by this before diffusion (divide after sampling).
-        scheduler: a DDIM scheduler (``schedules.ddim_scheduler()``).
-        decoder: the latent -> features decoder (default: ``vae`` and ``normalizer`` on PyTorch).
+        scheduler: a DDIM scheduler (default ``schedules.ddim_scheduler()``).
+        max_frames: longest motion the VAE was trained on.
     """
 
     def __init__(
         self,
-        vae: MotionVAE,
-        denoiser: Denoiser,
+        denoiser: DenoiserBackend,
         text_encoder: SentenceEncoder,
-        normalizer: FeatureNormalizer,
+        decoder: FeatureDecoder,
         latent_scale: float,
-        scheduler: DDIMScheduler,
-        decoder: FeatureDecoder | None = None,
+        scheduler: DDIMScheduler | None = None,
+        max_frames: int = MAX_FRAMES,
     ) -> None:
-        self.vae, self.denoiser, self.text_encoder = vae.eval(), denoiser.eval(), text_encoder
-        self.normalizer, self.latent_scale, self.scheduler = normalizer, latent_scale, scheduler
-        self.decoder = decoder if decoder is not None else TorchFeatureDecoder(self.vae, normalizer)
+        if denoiser.config.guidance_embedding:
+            raise MotionLCMError("LatentDiffusionPipeline needs a teacher (a denoiser without guidance embedding)")
+        self.denoiser, self.text_encoder, self.decoder = denoiser, text_encoder, decoder
+        self.latent_scale, self.max_frames = latent_scale, max_frames
+        self.scheduler = scheduler if scheduler is not None else ddim_scheduler()
 
-    @torch.no_grad()
+    @classmethod
+    def from_models(
+        cls,
+        models_dir: Path | None = None,
+        text_encoder: SentenceEncoder | None = None,
+        device: str = "cpu",
+        decoder_backend: str = "auto",
+        denoiser_backend: str = "auto",
+        text_backend: str = "auto",
+        threads: int = 2,
+    ) -> LatentDiffusionPipeline:
+        """The shipped teacher: ``models_dir/teacher`` with ``models_dir/vae`` and MiniLM.
+
+        Args:
+            models_dir: folder in the ``models/`` layout (default: ``resources.models_dir()``).
+            text_encoder: an already loaded encoder of the teacher's text model (default: MiniLM on
+                ``text_backend``: "auto", "onnx" or "torch").
+            device: "cpu" or "cuda".
+            decoder_backend: "auto", "onnx" or "torch" for the VAE decoder.
+            denoiser_backend: "auto", "onnx" or "torch" for the teacher network.
+            text_backend: "auto", "onnx" or "torch" for MiniLM.
+            threads: ONNX Runtime intra-op threads.
+        """
+        from motionlcm_node.loading.models import read_denoiser_spec
+        from motionlcm_node.loading.text import load_model_text_encoder
+        from motionlcm_node.resources import models_dir as default_models_dir
+        from motionlcm_node.runtime.decoder import load_feature_decoder
+        from motionlcm_node.runtime.denoiser import load_denoiser_backend
+
+        models = Path(models_dir) if models_dir is not None else default_models_dir()
+        spec = read_denoiser_spec(models / "teacher")
+        encoder = text_encoder or load_model_text_encoder(models / "teacher", text_backend, device, threads)
+        decoder = load_feature_decoder(models / "vae", decoder_backend, device, threads)
+        denoiser = load_denoiser_backend(models / "teacher", denoiser_backend, device, threads)
+        return cls(denoiser, encoder, decoder, spec.latent_scale)
+
+    def _noise(self, latent: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The numpy backend as a torch noise predictor for ``guided_ddim`` (CPU tensors, no copies)."""
+        return torch.from_numpy(self.denoiser(latent.numpy(), timesteps.numpy(), text.numpy()))
+
     def __call__(
         self,
         prompts: Sequence[str],
         lengths: Sequence[int],
         num_steps: int = 50,
         guidance: float = 7.5,
-        generator: torch.Generator | None = None,
+        generator: np.random.Generator | int | None = None,
         stabilize_feet: bool = False,
-        guidance_below: int | None = None,
     ) -> MotionOutput:
         """Generate one motion per prompt.
 
@@ -214,32 +111,33 @@ class LatentDiffusionPipeline:
             lengths: B lengths in frames at 20 fps.
             num_steps: DDIM steps.
             guidance: classifier-free guidance scale (1 = no guidance).
-            generator: torch generator for the initial noise (seeded = reproducible).
+            generator: numpy generator or seed for the initial noise (the same seed gives the same motion).
             stabilize_feet: correct the root trajectory so that the feet the model labels planted
-                do not slide (``foot_contacts.py``); the pose is unchanged.
-            guidance_below: guide only the steps below this DDPM timestep (1-1000; None: every step).
+                do not slide (``postprocess.foot_contacts``); the pose is unchanged.
 
         Returns:
             The motions and per-stage timings.
 
         Raises:
-            MotionLCMError: a bad request or ``guidance_below`` outside 1-1000.
+            MotionLCMError: a bad request.
         """
-        check_request(prompts, lengths)
-        check_guidance_below(guidance_below)
+        lengths = list(lengths)
+        check_request(prompts, lengths, self.max_frames)
+        if num_steps < 1:
+            raise MotionLCMError(f"num_steps must be at least 1, got {num_steps}")
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        device = self.denoiser.device
-        text = self.text_encoder.encode(list(prompts)).to(device)
-        unconditional = self.text_encoder.encode([UNCONDITIONAL_TEXT]).to(device).expand_as(text)
+        text = torch.from_numpy(self.text_encoder.encode(list(prompts)))
+        unconditional = torch.from_numpy(self.text_encoder.encode([UNCONDITIONAL_TEXT])).expand_as(text)
         timings["text"] = time.perf_counter() - start
 
         mark = time.perf_counter()
-        latent = initial_noise(self.denoiser, len(prompts), generator)
-        self.scheduler.set_timesteps(num_steps, device=device)
-        latent = latent * self.scheduler.init_noise_sigma
-        latent = guided_ddim(self.denoiser, self.scheduler, latent, self.scheduler.timesteps, text, unconditional,
-                             guidance, guidance_below)  # fmt: skip
+        config = self.denoiser.config
+        noise = initial_noise(len(prompts), config.latent_tokens, config.latent_dim, as_generator(generator))
+        self.scheduler.set_timesteps(num_steps)
+        latent = torch.from_numpy(noise) * self.scheduler.init_noise_sigma
+        with torch.inference_mode():
+            latent = guided_ddim(self._noise, self.scheduler, latent, self.scheduler.timesteps, text,
+                                 unconditional.contiguous(), guidance)  # fmt: skip
         timings["denoise"] = time.perf_counter() - mark
-
-        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)
+        return decode_motion(self.decoder, latent.numpy() / self.latent_scale, lengths, timings, start, stabilize_feet)

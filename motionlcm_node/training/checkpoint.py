@@ -16,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.loading.models import load_weights
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -25,20 +26,6 @@ def save_weights(module: nn.Module, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: value.detach().cpu().contiguous() for name, value in module.state_dict().items()}
     save_file(tensors, str(path))
-
-
-def load_weights(module: nn.Module, path: Path) -> None:
-    """Load safetensors weights into a module; missing or unexpected keys raise ``MotionLCMError``."""
-    try:
-        tensors = load_file(str(path))
-    except (OSError, ValueError) as error:
-        raise MotionLCMError(f"{path}: cannot load weights ({error})") from None
-    result = module.load_state_dict(tensors, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise MotionLCMError(
-            f"{path}: weights do not fit the network (missing {result.missing_keys[:3]}, "
-            f"unexpected {result.unexpected_keys[:3]})"
-        )
 
 
 def export_model(module: nn.Module, config: dict[str, object], directory: Path) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.networks.denoiser import DenoiserConfig
-from motionlcm_node.networks.vae import MotionVAEConfig
+from motionlcm_node.networks.config import DenoiserConfig, MotionVAEConfig
 
 T = TypeVar("T")
 
@@ -77,8 +76,8 @@ class VAEStageConfig:
 
     Joint terms are in metres (or metres per second) with a smooth-L1 transition ``joint_beta``.
     With the default beta of 1 m they are quadratic in centimetre-size errors, about a thousandth
-    of the feature term; a beta of 1 cm gives them a full gradient (docs/models.md: that did not
-    help).
+    of the feature term; a beta of 1 cm gives them a full gradient (measured: it did not help;
+    docs/experiments.md).
 
     Attributes:
         feature_weight: normalised-feature term (the mean over the 263 features of the weighted
@@ -96,11 +95,11 @@ class VAEStageConfig:
         foot_contact_velocity_weight: foot joints' pelvis-relative velocity (m/s at 20 fps, world
             axes) against the data's, on frames where the data labels that foot in contact
             (smooth-L1, beta 0.1 m/s). It leaves the root out, so it cannot buy still feet by
-            freezing the trajectory; docs/models.md: it halves the skating of a decoder.
+            freezing the trajectory; it halves the skating of a decoder (docs/experiments.md).
         acceleration_weight: world-frame joint accelerations (m/s^2 at 20 fps, second differences
             of positions) against the data's, smooth-L1 with beta 1 m/s^2, on frames whose two
             neighbours are valid. It targets the frame-to-frame jitter that a decoder emitting two
-            frames per token leaves (docs/models.md).
+            frames per token leaves.
         init_from: a VAE model folder (``model.safetensors`` + ``config.json``) to start from;
             its network config must equal ``model`` and its feature statistics are kept.
         train_decoder_only: freeze the encoder (needs ``init_from``), so the latent space, and any
@@ -116,22 +115,14 @@ class VAEStageConfig:
         pair_weight: weight of the pair terms against the ordinary reconstruction terms.
         pair_student_dir: an exported consistency student of that teacher; when set, every second
             pair is finished by it instead, in one consistency step (the latents the student
-            produces at run time; docs/models.md *Seventh session*: it helps the student most).
+            produces at run time; it helps the student most: docs/experiments.md).
         pair_student_timesteps: timesteps on the student's distillation grid, used in turn.
         generated_count: when above 0 (needs ``pair_teacher_dir``), this many latents sampled from
             pure noise by the pair teacher (DDIM 50 at ``pair_guidance``) and, for every second one
             with ``pair_student_dir``, by the student in one step (``generated_latents.py``); each
             step decodes ``batch_size`` of them for the target-free term below.
         generated_sliding_weight: weight of ``low_foot_sliding`` (m/s: horizontal foot speed above
-            0.25 m/s while the foot is below 5 cm) on those decodings (docs/models.md, *Twelfth
-            session*).
-        generated_anchor_weight: weight of the reconstruction terms between those decodings and the
-            ``init_from`` decoder's decodings of the same latents: keeps what the sliding term does
-            not ask to change.
-        anchor_vae_dir: the VAE whose decodings those anchor terms match instead of ``init_from``'s,
-            with the same latent space and feature statistics: a cheaper decoder (fewer layers)
-            learns to decode the generators' latents as the shipped one does (docs/student.md,
-            *Fourteenth session*).
+            0.25 m/s while the foot is below 5 cm) on those decodings.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -160,8 +151,6 @@ class VAEStageConfig:
     pair_student_timesteps: tuple[int, ...] = (499, 759)
     generated_count: int = 0
     generated_sliding_weight: float = 0.0
-    generated_anchor_weight: float = 0.0
-    anchor_vae_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.train_decoder_only and not self.init_from:
@@ -177,10 +166,8 @@ class VAEStageConfig:
                 raise ValueError("need pair_count >= 1, pair_weight >= 0 and pair_guidance >= 1")
             if not self.pair_start_timesteps or not all(0 < t < 1000 for t in self.pair_start_timesteps):
                 raise ValueError("pair_start_timesteps must be DDPM timesteps in 1-999")
-        if self.generated_count < 0 or min(self.generated_sliding_weight, self.generated_anchor_weight) < 0:
-            raise ValueError("need generated_count, generated_sliding_weight and generated_anchor_weight >= 0")
-        if self.anchor_vae_dir and not (self.generated_count and self.generated_anchor_weight > 0):
-            raise ValueError("anchor_vae_dir needs generated_count and generated_anchor_weight above 0")
+        if self.generated_count < 0 or self.generated_sliding_weight < 0:
+            raise ValueError("need generated_count and generated_sliding_weight >= 0")
         if self.generated_count and not self.pair_teacher_dir:
             raise ValueError("generated_count needs pair_teacher_dir (the generator of the latents)")
 
@@ -191,8 +178,7 @@ class TeacherStageConfig:
 
     The frozen VAE encodes ``bank_crops_per_clip`` random crops of every training clip once
     (``latent_bank.py``); steps sample latents from that bank. ``text_model``: None (the offline
-    MiniLM), a local sentence-transformers folder, or a path ending in ``minilm-first<N>`` (MiniLM
-    cut to its first N layers, built there when missing; ``text_models.py``).
+    MiniLM) or a local sentence-transformers folder.
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -28,18 +28,17 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import load_student, load_teacher, load_vae
+from motionlcm_node.loading.models import load_student, load_teacher, load_vae
 from motionlcm_node.networks.denoiser import LatentDenoiser
-from motionlcm_node.sampling.consistency import (
-    consistency_output,
+from motionlcm_node.sampling.consistency import consistency_output, lcm_scheduler
+from motionlcm_node.sampling.schedules import training_scheduler
+from motionlcm_node.sampling.step_table import (
     default_step_table,
     grid_timesteps,
-    lcm_scheduler,
     step_table_from_dict,
     validate_step_table,
 )
-from motionlcm_node.sampling.schedules import training_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import StudentStageConfig, config_to_dict
 from motionlcm_node.training.latent_bank import cached_bank, collate_latents, sample_latents
@@ -160,8 +159,8 @@ class StudentStage:
         texts = list(batch["texts"])
         latent = sample_latents(batch, self.latent_scale)
         device, size = latent.device, len(texts)
-        text = self.text_vectors.encode(texts).to(device)
-        unconditional = self.text_vectors.encode([UNCONDITIONAL_TEXT]).to(device).expand_as(text)
+        text = torch.from_numpy(self.text_vectors.encode(texts)).to(device)
+        unconditional = torch.from_numpy(self.text_vectors.encode([UNCONDITIONAL_TEXT])).to(device).expand_as(text)
         start = self.grid[torch.randint(len(self.grid), (size,))].to(device)
         previous = (start - self.skip).clamp_min(0)
         c = self.config
@@ -187,7 +186,7 @@ class StudentStage:
         """Pseudo-Huber distance between the student's clean latent at recorded states and their endpoints."""
         draw = self.trajectories.sample(size)
         latent, timesteps = draw["latent"].to(device), draw["timesteps"].to(device)
-        text = self.text_vectors.encode(draw["texts"]).to(device)
+        text = torch.from_numpy(self.text_vectors.encode(draw["texts"])).to(device)
         prediction = self._consistency(latent, model(latent, timesteps, text, draw["guidance"].to(device)), timesteps)
         return pseudo_huber(prediction, draw["endpoints"].to(device), self.config.huber_c)
 

@@ -1,7 +1,7 @@
 """Pairs of (latent a generator finished, real motion) for adapting a VAE decoder to generated latents.
 
 The teacher's samples are not the encoder's latents: decoded, they skate and jitter more than
-reconstructions do (docs/models.md, *Seventh session*). To show the decoder such latents with a
+reconstructions do (docs/experiments.md). To show the decoder such latents with a
 known right answer, a pair is built SDEdit-style from a training crop: encode it (posterior mean),
 noise the latent to a DDIM timestep ``t_start``, and let the teacher finish the DDIM trajectory
 from there with classifier-free guidance and the crop's caption. The result is a latent of the
@@ -26,13 +26,13 @@ from tqdm import tqdm
 
 from motionlcm_node.data.dataset import HumanML3DDataset, collate_motion
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import StudentBundle, TeacherBundle, load_student, load_teacher
+from motionlcm_node.loading.models import StudentBundle, TeacherBundle, load_student, load_teacher
 from motionlcm_node.networks.vae import MotionVAE
-from motionlcm_node.sampling.consistency import consistency_output, grid_timesteps, lcm_scheduler
-from motionlcm_node.sampling.pipeline import guided_ddim
+from motionlcm_node.sampling.consistency import consistency_output, lcm_scheduler
+from motionlcm_node.sampling.guidance import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
-from motionlcm_node.text_models import text_model_folder
+from motionlcm_node.sampling.step_table import grid_timesteps
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT, CachedTextVectors, text_model_folder
 from motionlcm_node.training.cache_keys import cache_file, load_or_build
 from motionlcm_node.training.text_vectors import dataset_text_vectors
 
@@ -193,8 +193,8 @@ def build_denoised_pairs(
         chunk = list(range(first, min(first + batch_size, count)))
         batch = collate_motion([dataset[indices[i]] for i in chunk])
         clean = vae.encode(batch["motion"], batch["lengths"])[0] * teacher.latent_scale
-        text = text_vectors.encode(batch["texts"])
-        unconditional = text_vectors.encode([UNCONDITIONAL_TEXT]).expand_as(text)
+        text = torch.from_numpy(text_vectors.encode(batch["texts"]))
+        unconditional = torch.from_numpy(text_vectors.encode([UNCONDITIONAL_TEXT])).expand_as(text)
         finished = torch.empty_like(clean)
         for key in sorted({plan[i] for i in chunk}):
             rows = torch.tensor([row for row, i in enumerate(chunk) if plan[i] == key])

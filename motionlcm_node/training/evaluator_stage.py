@@ -11,8 +11,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
-from motionlcm_node.evaluation.evaluator import EvaluatorConfig, MotionTextEvaluator
-from motionlcm_node.model_store import save_normalizer
+from motionlcm_node.networks.evaluator import EvaluatorConfig, MotionTextEvaluator
+from motionlcm_node.postprocess.normalizer import save_normalizer
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TrainConfig, config_to_dict
 from motionlcm_node.training.loop import motion_text_dataset
@@ -48,7 +48,7 @@ class EvaluatorStage:
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """InfoNCE over the batch."""
         core = model.module if isinstance(model, DistributedDataParallel) else model
-        vectors = self.text_vectors.encode(list(batch["texts"])).to(batch["motion"].device)
+        vectors = torch.from_numpy(self.text_vectors.encode(list(batch["texts"]))).to(batch["motion"].device)
         text_latent, motion_latent = model(vectors, batch["motion"], batch["mask"])
         loss = core.contrastive_loss(text_latent, motion_latent, vectors)
         with torch.no_grad():

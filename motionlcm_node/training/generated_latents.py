@@ -24,9 +24,9 @@ from tqdm import tqdm
 from motionlcm_node.data.dataset import HumanML3DDataset
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.sampling.consistency import consistency_output, lcm_scheduler
-from motionlcm_node.sampling.pipeline import guided_ddim
+from motionlcm_node.sampling.guidance import guided_ddim
 from motionlcm_node.sampling.schedules import ddim_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.cache_keys import cache_file, load_or_build
 from motionlcm_node.training.denoised_pairs import DDIM_STEPS, load_generators
 
@@ -107,13 +107,13 @@ def build_generated_latents(
     latents, lengths = [], []
     for first in tqdm(range(0, count, batch_size), desc="generated latents", unit="batch"):
         items = [dataset[i] for i in indices[first : first + batch_size]]
-        text = text_vectors.encode([str(item["text"]) for item in items])
+        text = torch.from_numpy(text_vectors.encode([str(item["text"]) for item in items]))
         noise = torch.randn(len(items), config.latent_tokens, config.latent_dim, generator=generator)
         sampled = torch.empty_like(noise)
         by_student = torch.tensor([student is not None and (first + row) % 2 == 1 for row in range(len(items))])
         rows = torch.nonzero(~by_student).flatten()
         if len(rows):
-            unconditional = text_vectors.encode([UNCONDITIONAL_TEXT]).expand(len(rows), -1)
+            unconditional = torch.from_numpy(text_vectors.encode([UNCONDITIONAL_TEXT])).expand(len(rows), -1)
             start = noise[rows] * ddim.init_noise_sigma
             sampled[rows] = guided_ddim(
                 teacher.denoiser, ddim, start, ddim.timesteps, text[rows], unconditional, guidance

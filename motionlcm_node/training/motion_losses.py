@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from motionlcm_node.data.dataset import FPS
+from motionlcm_node.data.layout import FPS
 from motionlcm_node.data.smpl import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
 
 CONTACT_HEIGHT_M = 0.05  # the foot-skating ratio's contact height
@@ -77,7 +77,7 @@ def low_foot_sliding(joints: torch.Tensor, both_valid: torch.Tensor) -> torch.Te
     ``CONTACT_HEIGHT_M`` in both frames (a sigmoid of width ``CONTACT_SOFTNESS_M``). Neither the
     weight nor the pelvis trajectory carries gradient, so the penalty can only be lowered by moving a
     low foot against the pelvis (planting it), not by lifting it or by stopping the body (a first
-    version without the pelvis detached stopped the trajectory: docs/models.md, *Twelfth session*).
+    version without the pelvis detached stopped the trajectory).
 
     Args:
         joints: [B, T, 22, 3] joints (m), Y up, floor at y = 0.

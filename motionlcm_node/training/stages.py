@@ -22,23 +22,23 @@ from torch import nn
 from torch.nn import functional
 from torch.utils.data import Dataset
 
-from motionlcm_node.data.dataset import FPS
-from motionlcm_node.data.features import (
+from motionlcm_node.data.layout import (
     FEATURE_DIM,
     FOOT_CONTACTS,
+    FPS,
     LOCAL_POSITIONS,
     LOCAL_ROTATIONS,
     LOCAL_VELOCITIES,
     ROOT_FEATURES,
 )
-from motionlcm_node.data.recovery import recover_joints
+from motionlcm_node.data.recovery_torch import recover_joints
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.model_store import FeatureNormalizer, load_vae, save_normalizer
+from motionlcm_node.loading.models import load_vae
 from motionlcm_node.networks.denoiser import LatentDenoiser
-from motionlcm_node.networks.layers import shallower_skip_state
 from motionlcm_node.networks.vae import MotionVAE
+from motionlcm_node.postprocess.normalizer import FeatureNormalizer, save_normalizer
 from motionlcm_node.sampling.schedules import training_scheduler
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT
 from motionlcm_node.training.checkpoint import export_model
 from motionlcm_node.training.config import TeacherStageConfig, VAEStageConfig, config_to_dict
 from motionlcm_node.training.denoised_pairs import DenoisedPairs, cached_denoised_pairs
@@ -74,17 +74,12 @@ class VAEStage:
         if config.init_from:
             self.initial, self.normalizer = load_vae(Path(config.init_from))
             initial = self.initial.config
-            head = {name: getattr(initial, name) for name in ("smoothing_kernel", "smoothing_kind", "smoothing_width")}
-            self.new_head = bool(config.model.smoothing_kernel) and head != {
-                name: getattr(config.model, name) for name in head
-            }
-            comparable = replace(config.model, **head) if self.new_head else config.model
-            if config.model.decoder_depth <= initial.decoder_depth:  # 0 and num_layers are the same depth
-                comparable = replace(comparable, decoder_layers=initial.decoder_layers)
-            if initial != comparable:
+            self.new_head = bool(config.model.smoothing_kernel) and not initial.smoothing_kernel
+            comparable = replace(initial, smoothing_kernel=config.model.smoothing_kernel) if self.new_head else initial
+            if comparable != config.model:
                 raise MotionLCMError(
                     f"init_from {config.init_from} holds a VAE of config {initial}, not {config.model}"
-                    " (only a smoothing head may be added or replaced and the decoder made shallower)"
+                    " (only a smoothing head may be added)"
                 )
         else:
             self.normalizer = dataset_normalizer(config.train.data_dir)
@@ -100,14 +95,6 @@ class VAEStage:
                 self.initial, Path(config.init_from), Path(config.pair_teacher_dir), Path(train.data_dir),
                 Path(train.out_dir), settings, train.min_length, train.max_length, student,
             )  # fmt: skip
-        self.anchor: MotionVAE | None = self.initial
-        if config.anchor_vae_dir and self.initial is not None:
-            self.anchor, anchor_normalizer = load_vae(Path(config.anchor_vae_dir))
-            same_statistics = torch.equal(anchor_normalizer.mean, self.normalizer.mean) and torch.equal(
-                anchor_normalizer.std, self.normalizer.std
-            )
-            if not (self.anchor.shares_latent_space(self.initial) and same_statistics):
-                raise MotionLCMError(f"anchor_vae_dir {config.anchor_vae_dir}: not init_from's encoder and statistics")
         self.generated: GeneratedLatents | None = None
         if config.generated_count and self.initial is not None:
             train = config.train
@@ -134,21 +121,13 @@ class VAEStage:
     def build_model(self) -> nn.Module:
         """A fresh VAE, or a copy of ``init_from`` (with the encoder frozen if asked).
 
-        ``model`` may add a ``smoothing_kernel`` head that ``init_from`` lacks, or replace its head by
-        another (kind, width or kernel): the new head starts at zero (the residual is the identity)
-        and trains with the decoder, so step 0 is ``init_from`` without its head. It may also have a
-        shallower decoder (``decoder_layers``), which starts from the source decoder's outermost
-        layer pairs (``shallower_skip_state``).
+        ``model`` may add a ``smoothing_kernel`` head that ``init_from`` lacks: the new head's output
+        layer starts at zero (the residual is the identity) and trains with the decoder, so step 0
+        is ``init_from``.
         """
         model = MotionVAE(self.config.model)
         if self.initial is not None:
-            state = self.initial.state_dict()
-            if self.new_head:
-                state = {name: value for name, value in state.items() if not name.startswith("smoothing.")}
-            source_depth, target_depth = self.initial.config.decoder_depth, self.config.model.decoder_depth
-            if target_depth < source_depth:  # a shallower decoder keeps the outermost layer pairs
-                state = shallower_skip_state(state, "decoder.", source_depth, target_depth)
-            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing, unexpected = model.load_state_dict(self.initial.state_dict(), strict=False)
             if unexpected or any(not name.startswith("smoothing.") for name in missing):
                 raise MotionLCMError(f"init_from does not fit: missing {missing}, unexpected {unexpected}")
             if missing:  # a new smoothing head starts as the identity
@@ -164,7 +143,7 @@ class VAEStage:
         With ``pair_teacher_dir``, as many teacher-finished latents as the batch has motions are
         decoded too, and ``pair_weight`` times their reconstruction terms (against the crops they
         came from) is added; the log shows them as ``pair``. With ``generated_count``, as many
-        sampled latents are decoded for ``generated_sliding`` (and ``generated_anchor``).
+        sampled latents are decoded for ``generated_sliding``.
         """
         motion, mask, lengths = batch["motion"], batch["mask"], batch["lengths"]
         reconstruction, mean, log_variance = model(motion, lengths)
@@ -186,21 +165,14 @@ class VAEStage:
     def _generated_terms(
         self, model: nn.Module, count: int, device: torch.device, terms: dict[str, torch.Tensor]
     ) -> torch.Tensor:
-        """Sliding (and anchor) terms on ``count`` decoded generated latents; adds them to ``terms``."""
+        """The sliding term on ``count`` decoded generated latents; adds it to ``terms``."""
         c, generated = self.config, self.generated.sample(count, device)
         latents, lengths, mask = generated["latents"], generated["lengths"], generated["mask"]
         decoded = getattr(model, "module", model).decode(latents, lengths, mask.shape[1])
         joints = recover_joints(self.normalizer.to(device).denormalize(decoded))
         sliding = low_foot_sliding(joints, mask[:, 1:] & mask[:, :-1])
         terms["generated_sliding"] = sliding
-        total = c.generated_sliding_weight * sliding
-        if c.generated_anchor_weight > 0:
-            with torch.no_grad():
-                anchor = self.anchor.to(device).decode(latents, lengths, mask.shape[1])
-            anchor_total, _ = self._reconstruction_loss(decoded, anchor, mask)
-            terms["generated_anchor"] = anchor_total
-            total = total + c.generated_anchor_weight * anchor_total
-        return total
+        return c.generated_sliding_weight * sliding
 
     def _reconstruction_loss(
         self, reconstruction: torch.Tensor, motion: torch.Tensor, mask: torch.Tensor
@@ -283,7 +255,7 @@ class TeacherStage:
         device = latent.device
         drop = torch.rand(len(texts)) < self.config.text_dropout
         texts = [UNCONDITIONAL_TEXT if dropped else text for text, dropped in zip(texts, drop.tolist(), strict=True)]
-        text = self.text_vectors.encode(texts).to(device)
+        text = torch.from_numpy(self.text_vectors.encode(texts)).to(device)
         noise = torch.randn_like(latent)
         timesteps = torch.randint(0, self.scheduler.config.num_train_timesteps, (len(texts),), device=device)
         noisy = self.scheduler.add_noise(latent, noise, timesteps)

@@ -1,6 +1,6 @@
 """Train the student's static text encoder (``static_text_encoder.py``) from MiniLM and the student.
 
-``motionlcm train student-text --config config/student-text_cpu.json`` (about 15 minutes on the
+``motionlcm train student-text --config config/training/10_student_text.json`` (about 15 minutes on the
 2-core CPU, most of it MiniLM encoding the corpus once; the vectors are cached in the run folder):
 
 1. Corpus: the training split's captions plus every caption the *seen* phrasings form
@@ -126,10 +126,10 @@ def train_student_text(config: StudentTextConfig) -> Path:
     from tokenizers import Tokenizer
 
     from motionlcm_node.data.captions import seen_caption_corpus
-    from motionlcm_node.model_store import load_student, text_model_of
+    from motionlcm_node.loading.models import load_student, text_model_of
     from motionlcm_node.sampling.consistency import clean_latent, lcm_scheduler
-    from motionlcm_node.static_text_encoder import save_static_encoder
-    from motionlcm_node.text_models import text_model_folder
+    from motionlcm_node.text.encoder import text_model_folder
+    from motionlcm_node.text.static_encoder import save_static_encoder
     from motionlcm_node.training.text_vectors import cached_sentence_vectors
 
     torch.manual_seed(config.seed)
@@ -147,7 +147,7 @@ def train_student_text(config: StudentTextConfig) -> Path:
     sentences = sorted(set(captions) | set(corpus))
     LOGGER.info("MiniLM vectors of %d sentences (%s)", len(sentences), text_model)
     vectors = cached_sentence_vectors(set(sentences), folder, out / "corpus_vectors.safetensors", batch_size=512)
-    targets = torch.stack([vectors[sentence] for sentence in sentences])
+    targets = torch.from_numpy(np.stack([vectors[sentence] for sentence in sentences]))
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()  # as StaticTextEncoder: the file's fixed padding to 128 tokens is off
     token_ids = [e.ids for e in tokenizer.encode_batch(sentences, add_special_tokens=False)]

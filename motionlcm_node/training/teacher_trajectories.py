@@ -3,10 +3,10 @@
 Latent consistency distillation only ever compares the student with its own EMA target one teacher
 step further down the grid, so a 1-step sample is the end of a chain of ``original_steps`` such
 links, each learned to a tolerance; at ``t = 999`` an epsilon error is amplified ``1 / sqrt(a_t)``
-(~15x) in the clean latent. Measured on the validation captions (docs/student.md, *Eighth
-session*): the shipped 1-step student's latents were over-dispersed (mean square 2.0 against the
-teacher's 1.1) and as far from the teacher's own sample for the same noise as two unrelated
-samples are from each other.
+(~15x) in the clean latent. Measured on the validation captions (docs/experiments.md): the
+distilled 1-step student's latents were over-dispersed (mean square 2.0 against the teacher's 1.1)
+and as far from the teacher's own sample for the same noise as two unrelated samples are from each
+other.
 
 So the teacher runs its guided solver (the same DDIM step the distillation uses, on the same grid,
 starting at ``t = 999``) from pure noise to the end for many training captions; the states at a
@@ -30,9 +30,10 @@ from tqdm import tqdm
 
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.networks.denoiser import LatentDenoiser
-from motionlcm_node.sampling.consistency import clean_latent, grid_timesteps
-from motionlcm_node.sampling.pipeline import guided_noise
-from motionlcm_node.text_encoder import UNCONDITIONAL_TEXT, CachedTextVectors
+from motionlcm_node.sampling.consistency import clean_latent
+from motionlcm_node.sampling.guidance import guided_noise
+from motionlcm_node.sampling.step_table import grid_timesteps
+from motionlcm_node.text.encoder import UNCONDITIONAL_TEXT, CachedTextVectors
 from motionlcm_node.training.cache_keys import cache_file, load_or_build
 
 LOGGER = logging.getLogger(__name__)
@@ -167,8 +168,8 @@ def build_teacher_trajectories(
     states, endpoints = [], []
     for first in tqdm(range(0, count, batch_size), desc="teacher trajectories", unit="batch"):
         chunk = texts[first : first + batch_size]
-        text = text_vectors.encode(chunk)
-        unconditional = text_vectors.encode([UNCONDITIONAL_TEXT]).expand_as(text)
+        text = torch.from_numpy(text_vectors.encode(chunk))
+        unconditional = torch.from_numpy(text_vectors.encode([UNCONDITIONAL_TEXT])).expand_as(text)
         scales = torch.full((len(chunk),), guidance)
         latent = torch.randn(len(chunk), config.latent_tokens, config.latent_dim, generator=generator)
         kept = []

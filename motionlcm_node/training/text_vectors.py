@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from motionlcm_node.data.dataset import parse_text_file
-from motionlcm_node.text_encoder import (
+from motionlcm_node.text.encoder import (
     UNCONDITIONAL_TEXT,
     CachedTextVectors,
-    TextEncoder,
     model_id_of,
     read_vector_file,
+    resolve_text_model,
 )
-from motionlcm_node.text_models import resolve_text_model
+from motionlcm_node.text.sentence_transformer import TextEncoder
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def dataset_text_vectors(data_dir: str | Path, text_model: str | None = None) ->
 
 def cached_sentence_vectors(
     sentences: set[str], folder: Path, cache: Path, batch_size: int = 64
-) -> dict[str, torch.Tensor]:
+) -> dict[str, np.ndarray]:
     """Sentence -> vector of the text model in ``folder``, through the vector file ``cache``.
 
     The cache is read once; only sentences missing from it are encoded (the model is not even loaded

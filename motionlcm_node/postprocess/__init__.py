@@ -1,0 +1,1 @@
+"""After the decoder: feature (de)normalisation and the planted-foot root correction."""
