@@ -24,7 +24,7 @@ def _data_files() -> list[tuple[str, list[str]]]:
     files = [
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
         (SHARE, ["package.xml"]),
-        (f"{SHARE}/config", _files("config", "*.yaml")),
+        (f"{SHARE}/config", _files("config", "*.yaml") + _files("config", "*.rviz")),
         (f"{SHARE}/launch", _files("launch", "*.py")),
         (f"{SHARE}/models", _files("models")),
     ]
@@ -71,5 +71,10 @@ setup(
         ],
     },
     tests_require=["pytest"],
-    entry_points={"console_scripts": ["motionlcm = motionlcm_node.cli.main:main"]},
+    entry_points={
+        "console_scripts": [
+            "motionlcm = motionlcm_node.cli.main:main",
+            "motion_generator = motionlcm_node.node:main",
+        ]
+    },
 )

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.report import emit
+from benchmarks.report import emit, print_targets, write_json
 from motionlcm_node.machine import machine_description
 from motionlcm_node.sampling.output import MotionOutput
 
@@ -212,10 +211,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         torch_rows=not args.no_torch)  # fmt: skip
     report = run(args.models, settings, args.threads)
     emit(report, *table(report))
-    for name, target in report["targets"].items():
-        print(f"{name}: {target['value']:.1f} (target {target['target']}: {'met' if target['met'] else 'missed'})")
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_targets(report, digits=1)
+    write_json(report, args.json)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from motionlcm_node.machine import machine_description
 
@@ -24,6 +25,19 @@ def emit(result: dict[str, object], header: Sequence[str], rows: Sequence[Sequen
     print(markdown_table(header, rows))
     machine = result.get("machine", machine_description())
     print(f"\nMachine: {machine['cpu']}, {machine['logical_cores']} logical cores, {machine['os']}")
+
+
+def print_targets(result: dict[str, object], digits: int = 1) -> None:
+    """One line per entry of ``result["targets"]`` (value, target, met or missed)."""
+    for name, target in result["targets"].items():
+        verdict = "met" if target["met"] else "missed"
+        print(f"{name}: {target['value']:.{digits}f} (target {target['target']}: {verdict})")
+
+
+def write_json(result: dict[str, object], path: Path | None) -> None:
+    """Write the JSON result to ``path`` (nothing when None)."""
+    if path is not None:
+        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 def interleaved_medians(calls: dict[str, Callable[[], object]], repeats: int, warmup: int) -> dict[str, float]:

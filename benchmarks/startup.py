@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.report import emit
+from benchmarks.report import emit, write_json
 from motionlcm_node.machine import machine_description
 
 PROMPT = "a person waves with the right hand"
@@ -132,8 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ratio = report["torch_backends_over_default"]
     print(f"generate --no-video: {target['value']:.2f} s (target {target['target']} s: {verdict}); "
           f"PyTorch backends take {ratio:.1f}x")  # fmt: skip
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(report, args.json)
 
 
 if __name__ == "__main__":

@@ -62,12 +62,12 @@ def _worker_robot(config: RobotConfig) -> RobotModel:
 def _solve_chunk(config: RobotConfig, targets: KeypointTargets, start: int, stop: int, warmup: int) -> np.ndarray:
     """Solve frames ``[start - warmup, stop)`` in a worker and return the ``[start, stop)`` part."""
     first = max(0, start - warmup)
-    chunk = _slice_targets(targets, first, stop)
+    chunk = slice_targets(targets, first, stop)
     return solve_sequence(_worker_robot(config), chunk)[start - first :]
 
 
-def _slice_targets(targets: KeypointTargets, start: int, stop: int) -> KeypointTargets:
-    """Frames ``[start, stop)`` of ``targets``."""
+def slice_targets(targets: KeypointTargets, start: int, stop: int) -> KeypointTargets:
+    """Frames ``[start, stop)`` of ``targets`` (for solving a clip in pieces)."""
     return KeypointTargets(
         fps=targets.fps,
         positions=targets.positions[start:stop],

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pinocchio as pin
 
-from retargeting.config import example_robot_data_dir
 from retargeting.errors import RenderError
 from retargeting.human import SMPL_PARENTS
 from retargeting.robot_model import BASE_Q, RobotModel
 from retargeting.trajectory import RobotTrajectory
+from retargeting.urdf_text import urdf_with_resolved_meshes
 
 LOGGER = logging.getLogger(__name__)
 HUMAN_OFFSET_M = np.array([0.0, -0.9, 0.0])
@@ -44,22 +44,8 @@ def _import_mujoco() -> ModuleType:
 
 def _resolved_urdf_text(urdf: Path) -> str:
     """URDF text with mesh paths made absolute and a MuJoCo compiler block that keeps visual meshes."""
-
-    def absolute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("package://example-robot-data/robots/"):
-            path = example_robot_data_dir() / name.removeprefix("package://example-robot-data/robots/")
-        elif name.startswith("package://"):
-            package, _, rest = name.removeprefix("package://").partition("/")
-            roots = [parent for parent in urdf.parents if parent.name == package]
-            path = (roots[0] if roots else urdf.parent) / rest
-        else:
-            path = Path(name) if Path(name).is_absolute() else urdf.parent / name
-        return f'filename="{path}"'
-
-    text = re.sub(r'filename="([^"]+\.(?:stl|STL|obj|OBJ|msh))"', absolute, urdf.read_text(encoding="utf-8"))
     block = '<mujoco><compiler strippath="false" discardvisual="false" fusestatic="false"/></mujoco>'
-    return re.sub(r"(<robot[^>]*>)", lambda match: match.group(1) + block, text, count=1)
+    return re.sub(r"(<robot[^>]*>)", lambda match: match.group(1) + block, urdf_with_resolved_meshes(urdf), count=1)
 
 
 def _add_floor(mujoco: ModuleType, spec: Any) -> Any:

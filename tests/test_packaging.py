@@ -85,6 +85,11 @@ def test_shipped_files_resolve_to_the_installed_share_folder(installed: tuple[Pa
     assert root == "None" and Path(share) == prefix / "share" / "motionlcm_node"
     assert Path(models) == Path(share) / "models" and (Path(models) / "vae" / "decoder.onnx").is_file()
     assert not any((Path(share) / "config").glob("*.json"))  # only node parameter files live there
+    installed_configs = {path.name for path in (Path(share) / "config").iterdir()}
+    assert installed_configs == {"motion_generator.yaml", "motion_generator.rviz", "g1_controllers.yaml"}
+    launch_files = {path.name for path in (Path(share) / "launch").glob("*.py")}
+    assert launch_files == {"motion_generator.launch.py", "rviz.launch.py", "gazebo.launch.py"}
+    assert (prefix / "bin" / "motion_generator").is_file()
     assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "motionlcm_node").is_file()
 
 

@@ -18,7 +18,9 @@ from motionlcm_node.cli import (
     eval_command,
     export_command,
     generate_command,
+    replay_command,
     retarget_command,
+    send_command,
     train_command,
 )
 from motionlcm_node.errors import MotionLCMError
@@ -31,6 +33,8 @@ SUBCOMMAND_MODULES = (
     eval_command,
     retarget_command,
     export_command,
+    replay_command,
+    send_command,
 )
 
 
