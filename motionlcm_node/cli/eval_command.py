@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlcm_node.cli import command_eval
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.machine import machine_description
 
@@ -69,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("--pool-size", type=int, default=32, help="R-precision pool size")
     evaluate.add_argument("--seed", type=int, default=0)
+    command_eval.add_arguments(evaluate)
     evaluate.set_defaults(handler=run_eval)
 
 
@@ -98,6 +100,8 @@ def _stabilized(features: object, lengths: object) -> object:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Handler of ``motionlcm eval``."""
+    if command_eval.wants_command_eval(args):
+        return command_eval.run_command_eval(args)
     import torch
 
     from motionlcm_node.evaluation.protocol import evaluate, markdown_table, time_per_sentence

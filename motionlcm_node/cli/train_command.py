@@ -19,9 +19,9 @@ from motionlcm_node.errors import MotionLCMError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` command."""
-    train = subparsers.add_parser("train", help="train the VAE, the diffusion teacher or the evaluator")
+    train = subparsers.add_parser("train", help="train one of the models (see config/training/)")
     train.add_argument(
-        "stage", choices=("vae", "teacher", "student", "evaluator", "student-text"), help="what to train"
+        "stage", choices=("vae", "teacher", "student", "evaluator", "student-text", "classifier"), help="what to train"
     )
     train.add_argument("--config", type=Path, required=True, help="stage config JSON (see config/training/)")
     train.add_argument("--data", type=Path, default=None, help="override train.data_dir")
@@ -81,6 +81,11 @@ def run_train(args: argparse.Namespace) -> int:
 
         config = _with_overrides(load_stage_config(StudentStageConfig, args.config, dict), args)
         stage = StudentStage(config)
+    elif args.stage == "classifier":
+        from motionlcm_node.training.classifier_stage import ClassifierSizes, ClassifierStage, ClassifierStageConfig
+
+        config = _with_overrides(load_stage_config(ClassifierStageConfig, args.config, ClassifierSizes), args)
+        stage = ClassifierStage(config)
     else:
         from motionlcm_node.networks.evaluator import EvaluatorConfig
         from motionlcm_node.training.evaluator_stage import EvaluatorStage, EvaluatorStageConfig

@@ -178,7 +178,8 @@ class TeacherStageConfig:
 
     The frozen VAE encodes ``bank_crops_per_clip`` random crops of every training clip once
     (``latent_bank.py``); steps sample latents from that bank. ``text_model``: None (the offline
-    MiniLM) or a local sentence-transformers folder.
+    MiniLM) or a local sentence-transformers folder. ``init_from``: an exported teacher to fine-tune
+    (same sizes). ``min_items_per_action``: repeat rare actions' bank items (``balancing.py``; 0: off).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -187,6 +188,8 @@ class TeacherStageConfig:
     text_model: str | None = None
     text_dropout: float = 0.1
     bank_crops_per_clip: int = 8
+    init_from: str | None = None
+    min_items_per_action: int = 0
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,8 @@ class StudentStageConfig:
         trajectory_guidance: the teacher's guidance scale for the trajectories (and the student's
             guidance input in that term).
         trajectory_weight: weight of that term against the consistency term.
+        min_items_per_action: repeat rare actions' bank items (and trajectory captions) to at least
+            this many (``balancing.py``; 0: as drawn).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -240,6 +245,7 @@ class StudentStageConfig:
     trajectory_timesteps: tuple[int, ...] = (999, 759, 499, 259)
     trajectory_guidance: float = 7.5
     trajectory_weight: float = 1.0
+    min_items_per_action: int = 0
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.guidance_min <= self.guidance_max:

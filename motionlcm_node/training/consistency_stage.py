@@ -123,20 +123,31 @@ class StudentStage:
             if initial.original_steps != config.original_steps or initial.denoiser.config != self.student_config:
                 raise MotionLCMError(f"init_from {config.init_from} is not a student of this teacher and grid")
             self.initial = initial.denoiser
+        self.order = list(range(len(self.bank)))
+        if config.min_items_per_action:
+            from motionlcm_node.training.balancing import balanced_order, bank_item_actions
+
+            self.order = balanced_order(bank_item_actions(train, len(self.bank)), config.min_items_per_action)
         self.trajectories: TeacherTrajectories | None = None
         if config.trajectory_count:
             settings = {
                 "original_steps": config.original_steps, "record_timesteps": list(config.trajectory_timesteps),
                 "count": config.trajectory_count, "guidance": config.trajectory_guidance, "seed": train.seed,
+                "min_items_per_action": config.min_items_per_action,
             }  # fmt: skip
+            captions = [self.bank.captions[index] for index in self.order]
             self.trajectories = cached_teacher_trajectories(
-                self.teacher, Path(config.teacher_dir), self.alphas_cumprod, self.text_vectors, self.bank.captions,
+                self.teacher, Path(config.teacher_dir), self.alphas_cumprod, self.text_vectors, captions,
                 Path(train.out_dir), settings,
             )  # fmt: skip
 
     def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
-        """The latent bank of the train split."""
-        return self.bank, collate_latents
+        """The latent bank of the train split (balanced with ``min_items_per_action``)."""
+        if not self.config.min_items_per_action:
+            return self.bank, collate_latents
+        from motionlcm_node.training.balancing import RepeatedItems
+
+        return RepeatedItems(self.bank, self.order), collate_latents
 
     def build_model(self) -> nn.Module:
         """Student and EMA target: ``init_from``'s student, or the teacher plus a zero guidance embedding."""

@@ -239,14 +239,30 @@ class TeacherStage:
         self.bank = cached_bank(self.vae, Path(config.vae_dir), train, config.bank_crops_per_clip, Path(train.out_dir))
         # Unit-variance latents for the diffusion: 1 / std of the posterior means over the bank.
         self.latent_scale = float(1.0 / self.bank.means.std().clamp_min(1e-6))
+        self.initial: LatentDenoiser | None = None
+        if config.init_from:
+            from motionlcm_node.loading.models import load_teacher
+
+            initial = load_teacher(Path(config.init_from))
+            if initial.denoiser.config != config.model or initial.text_model != self.text_model_id:
+                raise MotionLCMError(f"init_from {config.init_from} has other sizes or another text model")
+            self.initial, self.latent_scale = initial.denoiser, initial.latent_scale
 
     def build_dataset(self) -> tuple[Dataset, Callable[[list], dict[str, object]]]:
-        """The latent bank of the train split (encoded once, reused when the run resumes)."""
-        return self.bank, collate_latents
+        """The latent bank of the train split (encoded once, reused when the run resumes), balanced if asked."""
+        if not self.config.min_items_per_action:
+            return self.bank, collate_latents
+        from motionlcm_node.training.balancing import RepeatedItems, balanced_order, bank_item_actions
+
+        order = balanced_order(bank_item_actions(self.config.train, len(self.bank)), self.config.min_items_per_action)
+        return RepeatedItems(self.bank, order), collate_latents
 
     def build_model(self) -> nn.Module:
-        """A fresh denoiser."""
-        return LatentDenoiser(self.config.model)
+        """A fresh denoiser, or ``init_from``'s weights."""
+        model = LatentDenoiser(self.config.model)
+        if self.initial is not None:
+            model.load_state_dict(self.initial.state_dict())
+        return model
 
     def loss(self, model: nn.Module, batch: dict[str, object]) -> tuple[torch.Tensor, dict[str, float]]:
         """Epsilon-prediction MSE at uniformly drawn timesteps."""
