@@ -263,7 +263,7 @@ class MotionGeneratorNode(LifecycleNode):
         if latency > budget:
             self.status.warn(f"command took {latency:.0f} ms to its first trajectory (budget {budget:.0f} ms)")
         else:
-            self.status.ok()
+            self.status.ok(getattr(command, "understood", ""))
 
     def _record(self, topic: str, msgtype: str, data: bytes) -> None:
         """Write a message to the recording under its resolved name (expanded and remapped, as on the wire)."""

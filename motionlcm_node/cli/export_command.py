@@ -37,6 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--if-stale", action="store_true", help="do nothing when OUT is already a current export of the model"
     )
     text.set_defaults(handler=run_export_text_encoder)
+    language = commands.add_parser(
+        "language",
+        help="write models/language: the command interpreter's phrase vectors and refusal threshold",
+        description="Encode every phrase of motionlcm_node.language.phrases with MiniLM into "
+        "FOLDER/phrases.safetensors (float16) and write FOLDER/config.json with the refusal threshold.",
+    )
+    language.add_argument("--out", type=Path, default=None, help="folder (default: the shipped models' language/)")
+    language.add_argument("--threshold", type=float, default=None, help="refusal threshold (default: the folder's)")
+    language.add_argument(
+        "--data", type=Path, default=Path("data/bandai"), help="prepared dataset (each action's typical length)"
+    )
+    language.set_defaults(handler=run_export_language)
     decoder = commands.add_parser(
         "vae-decoder",
         help="export the VAE decoder to ONNX Runtime (beside the VAE) and check it against torch",
@@ -66,6 +78,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     denoiser.add_argument("--if-stale", action="store_true", help="do nothing for models that have a current export")
     denoiser.set_defaults(handler=run_export_denoiser)
+
+
+def run_export_language(args: argparse.Namespace) -> int:
+    """Handler of ``motionlcm export language``."""
+    from motionlcm_node.language.interpreter import DEFAULT_THRESHOLD, LANGUAGE_FOLDER
+    from motionlcm_node.language.phrase_vectors import load_language_config, typical_seconds, write_language_folder
+    from motionlcm_node.loading.text import load_model_text_encoder
+    from motionlcm_node.resources import models_dir
+
+    folder = args.out or models_dir() / LANGUAGE_FOLDER
+    threshold = args.threshold
+    if threshold is None:
+        threshold = float(load_language_config(folder)["threshold"]) if folder.is_dir() else DEFAULT_THRESHOLD
+    if not -1.0 <= threshold <= 1.0:
+        raise MotionLCMError(f"--threshold must be a cosine similarity within -1 to 1, got {threshold}")
+    encoder = load_model_text_encoder(models_dir() / "evaluator")
+    if not (args.data / "train.txt").is_file():
+        raise MotionLCMError(f"{args.data}: no prepared dataset (motionlcm data prepare) for the actions' lengths")
+    write_language_folder(encoder, folder, threshold, typical_seconds(args.data))
+    print(f"wrote {folder} (threshold {threshold:g}, text model {encoder.model_id})")
+    return 0
 
 
 def run_export_text_encoder(args: argparse.Namespace) -> int:

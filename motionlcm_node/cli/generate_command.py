@@ -38,6 +38,7 @@ from motionlcm_node.cli.retarget_command import add_robot_arguments, write_robot
 from motionlcm_node.data.layout import FPS
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.loading.text import STUDENT_TEXT_BACKENDS
+from motionlcm_node.postprocess.smoothing import DEFAULT_SIGMA_FRAMES
 
 if TYPE_CHECKING:
     from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
@@ -89,6 +90,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="move the root so that the feet the model labels planted do not slide (postprocess/foot_contacts.py; "
         "the pose is unchanged; default: on)",
     )  # fmt: skip
+    parser.add_argument(
+        "--smoothing", type=float, default=DEFAULT_SIGMA_FRAMES,
+        help=f"Gaussian sigma along time, frames (postprocess/smoothing.py; 0: off; default {DEFAULT_SIGMA_FRAMES:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-understanding", action="store_true",
+        help="give the student the prompt as written: no reading as a known action, no refusal",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("out/generate"), help="output folder (out/generate)")
     parser.add_argument("--video-format", choices=("gif", "mp4"), default="gif", help="stick-figure format (gif)")
     parser.add_argument("--no-video", action="store_true", help="write no videos (stick figure or robot)")
@@ -121,6 +130,7 @@ def load_pipeline(
     decoder_backend: str = "auto",
     denoiser_backend: str = "auto",
     threads: int | None = None,
+    understand: bool = True,
 ) -> MotionLCMPipeline:
     """The student pipeline of ``models`` (default: the shipped models) on ``device``, text encoder included.
 
@@ -136,7 +146,14 @@ def load_pipeline(
     if not (models / "vae" / "model.safetensors").is_file():
         raise MotionLCMError(f"no VAE in {models / 'vae'}: the student decodes with the VAE it was distilled on")
     return MotionLCMPipeline.from_models(
-        models, None, device, decoder_backend, denoiser_backend, text_backend, threads or default_threads()
+        models,
+        None,
+        device,
+        decoder_backend,
+        denoiser_backend,
+        text_backend,
+        threads or default_threads(),
+        understand=understand,
     )
 
 
@@ -149,26 +166,35 @@ def _check_options(args: argparse.Namespace) -> None:
         raise MotionLCMError(f"--guidance must be a finite number >= 0, got {args.guidance}")
     if args.threads is not None and args.threads < 1:
         raise MotionLCMError(f"--threads must be at least 1, got {args.threads}")
+    if not (math.isfinite(args.smoothing) and 0 <= args.smoothing <= 5):
+        raise MotionLCMError(f"--smoothing must be 0-5 frames, got {args.smoothing}")
 
 
 def _generate(
     pipeline: MotionLCMPipeline, prompts: list[str], lengths: list[int], args: argparse.Namespace
-) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, float]]:
-    """Joints [T, 22, 3] and features [T, 263] per sample (float32) and the summed stage timings, s."""
+) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, float], list[object]]:
+    """Joints [T, 22, 3] and features [T, 263] per sample (float32), the summed stage timings (s), the readings."""
     generator = np.random.default_rng(args.seed)
-    joints, features, timings = [], [], {}
+    joints, features, timings, understood = [], [], {}, []
     for start in range(0, len(prompts), MAX_BATCH):
         chunk = slice(start, start + MAX_BATCH)
         output = pipeline(
             prompts[chunk], lengths[chunk], num_steps=args.steps, guidance=args.guidance, generator=generator,
-            stabilize_feet=args.stabilize_feet,
+            stabilize_feet=args.stabilize_feet, smoothing=args.smoothing,
         )  # fmt: skip
+        understood += output.understood
         for index, frames in enumerate(output.lengths):
             joints.append(output.joints[index, :frames].astype(np.float32))
             features.append(output.features[index, :frames].astype(np.float32))
         for stage, seconds in output.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
-    return joints, features, timings
+    return joints, features, timings, understood
+
+
+def _reading_record(reading: object) -> dict[str, object]:
+    """What a prompt was understood as, for ``generate.json``."""
+    return {"action": reading.action, "caption": reading.caption, "similarity": reading.similarity,
+            "closest": [list(pair) for pair in reading.closest]}  # fmt: skip
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -182,7 +208,13 @@ def run_generate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     start = time.perf_counter()
     pipeline = load_pipeline(
-        args.models, device, args.text_backend, args.decoder_backend, args.denoiser_backend, threads
+        args.models,
+        device,
+        args.text_backend,
+        args.decoder_backend,
+        args.denoiser_backend,
+        threads,
+        understand=not args.no_understanding,
     )
     load_seconds = time.perf_counter() - start
     try:
@@ -193,7 +225,7 @@ def run_generate(args: argparse.Namespace) -> int:
     samples = [request for request in requests for _ in range(args.num_samples)]
     prompts = [sample.prompt for sample in samples]
     lengths = lengths_from_seconds([sample.seconds for sample in samples], pipeline.max_frames)
-    joints, features, stage_seconds = _generate(pipeline, prompts, lengths, args)
+    joints, features, stage_seconds, understood = _generate(pipeline, prompts, lengths, args)
 
     args.out.mkdir(parents=True, exist_ok=True)
     render_seconds = robot_seconds = 0.0
@@ -218,6 +250,7 @@ def run_generate(args: argparse.Namespace) -> int:
             "steps": args.steps, "timesteps": list(plan.timesteps), "guidance": plan.guidance, "seed": args.seed,
             "folder": str(folder), "joints": str(folder / "joints.npy"), "features": str(folder / "features.npy"),
             "video": None if video is None else str(video),
+            "understood": _reading_record(understood[index]) if understood else None,
             "robot": None if robot is None else {
                 "trajectory": str(robot.trajectory), "video": None if robot.video is None else str(robot.video),
                 **robot.summary,
@@ -239,6 +272,7 @@ def run_generate(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "seed_note": "one generator seeded with `seed` draws the noise of the whole batch, in sample order",
         "stabilize_feet": args.stabilize_feet,
+        "smoothing_frames": args.smoothing,
         "num_samples_per_prompt": args.num_samples,
         "timings_s": {
             "model_load_cold_start": load_seconds,
@@ -258,6 +292,10 @@ def _print_summary(summary: dict[str, object], out: Path) -> None:
     timings = summary["timings_s"]
     stages = timings["generation"]
     for record in summary["samples"]:
+        if record["understood"]:
+            reading = record["understood"]
+            print(f'"{record["prompt"]}" understood as {reading["action"]} ({reading["similarity"]:.2f}): '
+                  f'generating "{reading["caption"]}"')  # fmt: skip
         files = ", ".join(Path(path).name for path in (record["joints"], record["video"]) if path)
         if record["robot"]:
             files += ", " + Path(record["robot"]["trajectory"]).name

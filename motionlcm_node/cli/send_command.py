@@ -58,6 +58,8 @@ def run_send(args: argparse.Namespace) -> int:
             print(f"sent as {outcome.command_id}, but the node's status did not confirm it (last: {outcome.message!r})")
             return 1
         print(f"accepted as {outcome.command_id}: first trajectory {outcome.latency_ms:.0f} ms after the node got it")
+        if outcome.message:
+            print(outcome.message)
         summary = client.watch(args.watch)
     if summary.messages:
         low, high = summary.position_range

@@ -21,7 +21,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +110,21 @@ class CommandPlanner:
         )
         return cls(pipeline, load_robot(robot), settings)
 
+    def understand(self, command: Command) -> tuple[Command, str]:
+        """``command`` with the caption the generator will be given, and what it was understood as.
+
+        Raises:
+            CommandError: ``REFUSED`` for a command the models cannot do (the message names the
+                closest known actions).
+        """
+        interpreter = getattr(self.pipeline, "interpreter", None)
+        if interpreter is None:
+            return command, ""
+        (reading,) = interpreter.understand([command.text])
+        if reading.refused:
+            raise CommandError(ErrorCode.REFUSED, reading.message)
+        return replace(command, caption=reading.caption, understood=reading.message), reading.message
+
     def rest_pose(self) -> StartPose:
         """The robot's reference posture standing at the origin, facing +x."""
         zeros = np.zeros_like(self.rest_positions)
@@ -167,14 +182,19 @@ class CommandPlanner:
         mark = time.perf_counter()
         report("generating", 0.1)
         try:
+            if not command.caption:
+                command, _ = self.understand(command)
             output = self.pipeline(
-                [command.text],
+                [command.caption or command.text],
                 seconds=[command.duration],
                 num_steps=self.settings.steps,
                 guidance=self.settings.guidance,
                 generator=self.rng,
                 stabilize_feet=self.settings.stabilize_feet,
+                understand=False,
             )
+        except CommandError:
+            raise
         except Exception as error:
             raise CommandError(ErrorCode.GENERATION_FAILED, f"generation failed: {error}") from error
         joints = output.joints[0, : int(output.lengths[0])]

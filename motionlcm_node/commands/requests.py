@@ -101,6 +101,9 @@ class Command:
         start_time: with ``AT_STAMP``, when it takes over (seconds on the node's clock), else None.
         waypoints: spatial targets (validated; honoured once the motion ControlNet exists).
         received: ``time.monotonic()`` when the command arrived (0: unknown), for latency reports.
+        caption: the sentence the generator is given: what the interpreter read ``text`` as
+            (``CommandPlanner.understand``); empty: ``text`` itself.
+        understood: the interpreter's one-line report of that reading (for status messages).
     """
 
     command_id: str
@@ -111,6 +114,8 @@ class Command:
     start_time: float | None = None
     waypoints: tuple[WaypointTarget, ...] = field(default_factory=tuple)
     received: float = 0.0
+    caption: str = ""
+    understood: str = ""
 
 
 def clean_text(text: str | bytes, max_characters: int) -> str:

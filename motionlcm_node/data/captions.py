@@ -122,6 +122,22 @@ def _actions(content: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     raise KeyError(f"no captions for content label {content!r} (known: {', '.join(known_contents())})")
 
 
+def action_phrases(content: str) -> tuple[str, ...]:
+    """The seen (training) action phrases of a content label, e.g. ``("bows", "bows forward", ...)``."""
+    return _actions(content)[0]
+
+
+def manner_phrases() -> tuple[str, ...]:
+    """Every seen (training) manner phrase, "" (no manner) first."""
+    seen = {phrase for phrases, _ in _MANNERS.values() for phrase in phrases}
+    return ("", *sorted(seen - {""}))
+
+
+def plain_caption(action_phrase: str, manner: str = "") -> str:
+    """A caption in the first template of the training captions (``A person walks forward happily.``)."""
+    return _render(_TEMPLATES[0][0], _SUBJECTS[0][0], action_phrase, manner)
+
+
 def _render(template: str, subject: str, action: str, manner: str) -> str:
     if not manner:
         template = template.replace(", {M}", "").replace("{M}, ", "").replace(" {M}", "")
@@ -177,19 +193,23 @@ def captions_for_clip(
     return captions
 
 
-def seen_caption_corpus() -> list[str]:
+def seen_caption_corpus(held_out: bool = False) -> list[str]:
     """Every caption the seen phrasings can form (subject x action x manner x template), sorted.
 
     About 94,000 sentences: the training corpus of the student's static text encoder, which must
     cover the training captions' wording without ever seeing a held-out phrasing (test split only).
+    With ``held_out``, the held-out phrasings join every table (the whole caption grammar).
     """
-    actions = {phrase for content in known_contents() for phrase in _actions(content)[0]}
-    manners = {phrase for seen, _ in _MANNERS.values() for phrase in seen}
+    parts = (0, 1) if held_out else (0,)
+    actions = {phrase for content in known_contents() for k in parts for phrase in _actions(content)[k]}
+    manners = {phrase for tables in _MANNERS.values() for k in parts for phrase in tables[k]}
     return sorted(
         {
             _render(template, subject, action, manner)
-            for template in _TEMPLATES[0]
-            for subject in _SUBJECTS[0]
+            for k in parts
+            for template in _TEMPLATES[k]
+            for j in parts
+            for subject in _SUBJECTS[j]
             for action in actions
             for manner in manners
         }

@@ -61,10 +61,15 @@ def execute_goal(
         waypoints = check_waypoints(targets, duration, planner.frame_names)
     except CommandError as error:
         return finish(error.code, str(error))
-    feedback(GenerateMotion.Feedback.STAGE_ENCODING_TEXT, 0.0, text)
     command = Command(
         messages.new_command_id(), text, duration, blend_seconds=float(parameter("blend_seconds")), waypoints=waypoints
     )
+    try:
+        command, understood = planner.understand(command)
+    except CommandError as error:
+        return finish(error.code, str(error))
+    text = understood or text
+    feedback(GenerateMotion.Feedback.STAGE_ENCODING_TEXT, 0.0, text)
 
     def progress(stage: str, fraction: float) -> None:
         if stage in ("generating", "retargeting"):

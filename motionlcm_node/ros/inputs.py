@@ -104,9 +104,13 @@ class InputHandlers:
     def _submit(self, command: Command) -> None:
         try:
             waypoints = check_waypoints(list(command.waypoints), command.duration, self.context.robot_frames)
+            command, understood = self.context.session.planner.understand(command)
             self.context.session.submit(replace(command, waypoints=waypoints, received=self._arrived))
         except CommandError as error:
             self._reject(f"command {command.command_id!r} refused: {error}")
+            return
+        if understood:
+            self.context.status.update(message=understood)  # until its motion starts (then: the latency)
 
     def _guarded(
         self, topic: str, message_type: type, data: bytes, handle: Callable[[object], None], command: bool = True

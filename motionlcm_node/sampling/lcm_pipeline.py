@@ -12,10 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from motionlcm_node.errors import MotionLCMError
+from motionlcm_node.postprocess.smoothing import DEFAULT_SIGMA_FRAMES
 from motionlcm_node.runtime.decoder import FeatureDecoder
 from motionlcm_node.runtime.denoiser import DenoiserBackend
 from motionlcm_node.sampling.lcm_scheduler import LCMScheduler
@@ -29,6 +31,9 @@ from motionlcm_node.sampling.output import (
 )
 from motionlcm_node.sampling.step_table import StepPlan
 from motionlcm_node.text.encoder import SentenceEncoder
+
+if TYPE_CHECKING:
+    from motionlcm_node.language.interpreter import CommandInterpreter
 
 #: Longest motion the shipped VAE was trained on, frames at 20 fps (9.8 s).
 MAX_FRAMES = 196
@@ -74,6 +79,8 @@ class MotionLCMPipeline:
         latent_scale: VAE latents times this are the diffusion latents.
         step_table: timesteps and guidance per number of steps.
         max_frames: longest motion the VAE was trained on (frames at 20 fps).
+        interpreter: reads free-form commands as known actions and refuses the others
+            (``language.CommandInterpreter``); None: prompts go to the student as written.
 
     Raises:
         MotionLCMError: a student without a guidance embedding.
@@ -87,12 +94,14 @@ class MotionLCMPipeline:
         latent_scale: float,
         step_table: dict[int, StepPlan],
         max_frames: int = MAX_FRAMES,
+        interpreter: CommandInterpreter | None = None,
     ) -> None:
         if not student.config.guidance_embedding:
             raise MotionLCMError("MotionLCMPipeline needs a student with a guidance embedding")
         self.student, self.text_encoder, self.decoder = student, text_encoder, decoder
         self.latent_scale, self.step_table, self.max_frames = latent_scale, dict(step_table), max_frames
         self.scheduler = LCMScheduler()
+        self.interpreter = interpreter
 
     @classmethod
     def from_models(
@@ -104,6 +113,7 @@ class MotionLCMPipeline:
         denoiser_backend: str = "auto",
         text_backend: str = "auto",
         threads: int = 2,
+        understand: bool = True,
     ) -> MotionLCMPipeline:
         """The shipped student: ``models_dir/student`` with ``models_dir/vae``.
 
@@ -118,6 +128,8 @@ class MotionLCMPipeline:
             text_backend: "auto", "static", "onnx" or "torch" (``load_student_text_encoder``).
             threads: ONNX Runtime intra-op threads of the decoder, the denoiser (large batches) and
                 a MiniLM text encoder.
+            understand: load the command interpreter (``models_dir/language`` and MiniLM), so that
+                free-form commands are read as known actions and impossible ones refused.
 
         Raises:
             MotionLCMError: a missing student or VAE, or a text encoder of another text model.
@@ -142,7 +154,12 @@ class MotionLCMPipeline:
             )
         decoder = load_feature_decoder(models / "vae", decoder_backend, device, threads)
         student = load_denoiser_backend(models / "student", denoiser_backend, device, threads)
-        return cls(student, encoder, decoder, spec.latent_scale, spec.step_table)
+        interpreter = None
+        if understand:
+            from motionlcm_node.language.interpreter import CommandInterpreter
+
+            interpreter = CommandInterpreter.from_models(models)
+        return cls(student, encoder, decoder, spec.latent_scale, spec.step_table, interpreter=interpreter)
 
     def plan(self, num_steps: int, guidance: float | None = None) -> StepPlan:
         """The timesteps and guidance for ``num_steps`` steps (``guidance`` overrides the table's)."""
@@ -161,6 +178,8 @@ class MotionLCMPipeline:
         guidance: float | None = None,
         generator: np.random.Generator | int | None = None,
         stabilize_feet: bool = False,
+        understand: bool = True,
+        smoothing: float = DEFAULT_SIGMA_FRAMES,
     ) -> MotionOutput:
         """Generate one motion per prompt.
 
@@ -173,11 +192,17 @@ class MotionLCMPipeline:
             generator: numpy generator or seed for the noise (the same seed gives the same motion).
             stabilize_feet: correct the root trajectory so that the feet the model labels planted
                 do not slide (``postprocess.foot_contacts``); the pose is unchanged.
+            understand: read each prompt with the interpreter (when the pipeline has one) and
+                generate its known action's training caption; False: prompts as written.
+            smoothing: Gaussian sigma along time of the decoded features, frames (0: off; the
+                default halves the 1-step student's jerk, ``postprocess.smoothing``).
 
         Returns:
-            The motions (joints in metres, Y up) and per-stage timings in seconds.
+            The motions (joints in metres, Y up), what each prompt was understood as, and per-stage
+            timings in seconds.
 
         Raises:
+            CommandRefusedError: a prompt the models cannot do (with what it was closest to).
             MotionLCMError: a bad request (lengths, prompts, step count).
         """
         if (lengths is None) == (seconds is None):
@@ -188,6 +213,10 @@ class MotionLCMPipeline:
         generator = as_generator(generator)
         timings: dict[str, float] = {}
         start = time.perf_counter()
+        understood = []
+        if understand and self.interpreter is not None:
+            understood = self.interpreter.require(list(prompts))
+            prompts = [reading.caption for reading in understood]
         text = self.text_encoder.encode(list(prompts))
         timings["text"] = time.perf_counter() - start
 
@@ -196,4 +225,8 @@ class MotionLCMPipeline:
         latent = initial_noise(len(prompts), config.latent_tokens, config.latent_dim, generator)
         latent = consistency_sample(self.student, self.scheduler, latent, plan, text, generator)
         timings["denoise"] = time.perf_counter() - mark
-        return decode_motion(self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet)
+        output = decode_motion(
+            self.decoder, latent / self.latent_scale, lengths, timings, start, stabilize_feet, smoothing
+        )
+        output.understood = understood
+        return output

@@ -16,6 +16,7 @@ from motionlcm_node.data.layout import FPS
 from motionlcm_node.data.recovery import recover_joints
 from motionlcm_node.errors import MotionLCMError
 from motionlcm_node.postprocess.foot_contacts import stabilize_foot_contacts
+from motionlcm_node.postprocess.smoothing import smooth_features
 from motionlcm_node.runtime.decoder import FeatureDecoder
 
 #: Shortest motion a pipeline generates, frames at 20 fps.
@@ -30,13 +31,17 @@ class MotionOutput:
         features: [B, T, 263] float32 un-normalised HumanML3D features, zero past each length.
         joints: [B, T, 22, 3] float32 joint positions in metres, Y up (valid up to each length).
         lengths: [B] frames per motion (20 fps).
-        timings: seconds spent per stage (``text``, ``denoise``, ``decode``, ``joints``, ``total``).
+        timings: seconds spent per stage (``text`` (reading the command included), ``denoise``,
+            ``decode``, ``joints``, ``total``).
+        understood: per motion, what its prompt was read as (``language.Understanding``); empty
+            when the prompts went to the generator as written.
     """
 
     features: np.ndarray
     joints: np.ndarray
     lengths: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    understood: list = field(default_factory=list)
 
 
 def as_generator(generator: np.random.Generator | int | None) -> np.random.Generator:
@@ -86,6 +91,7 @@ def decode_motion(
     timings: dict[str, float],
     start: float,
     stabilize_feet: bool = False,
+    smoothing: float = 0.0,
 ) -> MotionOutput:
     """VAE-decode unscaled latents [B, L, D], recover joints and finish the timings.
 
@@ -97,12 +103,16 @@ def decode_motion(
         start: ``time.perf_counter()`` when the request started.
         stabilize_feet: move the root so that the feet the model labels planted stand still
             (``postprocess.foot_contacts``; timed with ``joints``).
+        smoothing: Gaussian sigma along time of the features, frames (``postprocess.smoothing``;
+            before the foot correction; 0: off).
     """
     mark = time.perf_counter()
     frame_counts = np.asarray(lengths, dtype=np.int64)
     features = decoder.decode_features(latent, frame_counts)
     timings["decode"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    if smoothing > 0:
+        features = smooth_features(features, frame_counts, smoothing)
     if stabilize_feet:
         features = stabilize_foot_contacts(features, frame_counts)
     joints = recover_joints(features)

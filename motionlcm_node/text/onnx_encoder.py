@@ -15,7 +15,6 @@ of it) is stale and is not used.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,10 +106,8 @@ class OnnxTextEncoder(CachingSentenceEncoder):
         optimization: str = "all",
     ) -> None:
         super().__init__()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import onnxruntime
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         self.model_path = Path(model_path) if model_path is not None else default_model_path()
         self.onnx_path = Path(onnx_path) if onnx_path is not None else default_onnx_path(self.model_id)
@@ -121,7 +118,11 @@ class OnnxTextEncoder(CachingSentenceEncoder):
         self.max_seq_length = int(meta["max_seq_length"])
         self.batch_size = batch_size
         self.device = device
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_path), local_files_only=True)
+        # The model folder's fast tokenizer, read by the `tokenizers` library itself: the same ids as
+        # transformers' AutoTokenizer without importing transformers (which takes seconds and may import torch).
+        self.tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
         options = session_options(threads)
         options.graph_optimization_level = {
             "disable": onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -141,10 +142,10 @@ class OnnxTextEncoder(CachingSentenceEncoder):
             ``input_ids`` and ``attention_mask``, each [B, T] int64, right-padded to the longest
             sentence and truncated to ``max_seq_length`` tokens.
         """
-        tokens = self.tokenizer(
-            sentences, padding=True, truncation="longest_first", max_length=self.max_seq_length, return_tensors="np"
-        )
-        return {name: np.ascontiguousarray(tokens[name], dtype=np.int64) for name in ONNX_INPUTS}
+        encodings = self.tokenizer.encode_batch(sentences)
+        ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
+        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
+        return {"input_ids": ids, "attention_mask": mask}
 
     def _compute(self, sentences: list[str]) -> np.ndarray:
         """[len(sentences), dim] float32 unit vectors."""
