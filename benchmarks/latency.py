@@ -3,18 +3,21 @@
     python -m benchmarks.latency                          # the shipped models on this machine
     python -m benchmarks.latency --repeats 20 --batch-sizes 32 256 --json docs/latency.json
 
-Each request is one 196-frame sequence at batch 1, text encoding included: every timed request uses a
-sentence no encoder has seen, so no vector cache helps. Rows, all from one run on one machine:
+Each request is one 196-frame sequence at batch 1, text included: every timed request uses a sentence
+no encoder has seen, so no vector cache helps. Rows, all from one run on one machine:
 
-* the student at 1, 2 and 4 steps, as ``motionlcm generate`` runs it (its static text encoder,
-  denoiser and VAE decoder on ONNX Runtime), and at 1 step with the planted-foot root fix;
+* the student at 1, 2 and 4 steps, as ``motionlcm generate`` runs it: the command read by the language
+  interpreter (MiniLM on ONNX Runtime, grounded to a known action), the caption encoded by the
+  student's static text encoder, denoiser and VAE decoder on ONNX Runtime, joints smoothed; and at
+  1 step with the planted-foot root fix;
 * the teacher, DDIM 50 with classifier-free guidance 7.5, reading MiniLM (ONNX Runtime when
   ``motionlcm export text-encoder`` has built it), denoiser and decoder on ONNX Runtime;
 * the 1-step student and the teacher with their denoiser and decoder on PyTorch.
 
 Stage and end-to-end times are medians over ``--repeats`` batch-1 requests taken round-robin over the
 rows (after ``--warmup`` calls each), so drifts of the machine hit every row alike; the last column
-compares each row with the 1-step student on the same backend. Throughput (sequences/s) is
+compares each row with the 1-step student on the same backend (for information: only the end-to-end
+time of the default 1-step pipeline has a target). Throughput (sequences/s) is
 ``batch / median call time`` of the 1-step student at each ``--batch-sizes``. Prints the JSON report,
 then a markdown table.
 """
@@ -35,7 +38,7 @@ from motionlcm_node.machine import machine_description
 from motionlcm_node.sampling.output import MotionOutput
 
 STAGES = ("text", "denoise", "decode", "joints", "total")
-TARGET_MS, TARGET_SPEEDUP = 30.0, 15.0
+TARGET_MS = 25.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class FreshSentences:
 
     def __init__(self) -> None:
         self._count = itertools.count()
-        self._verbs = ("walks forward", "waves with the right hand", "jumps in place", "turns left", "sits down")
+        self._verbs = ("walks forward", "waves with the right hand", "bows", "turns left", "runs")
 
     def take(self, n: int) -> list[str]:
         """``n`` new sentences."""
@@ -165,8 +168,6 @@ def run(models: Path | None = None, settings: Settings | None = None, threads: i
     targets = {
         "student_1_step_ms": {"target": f"<= {TARGET_MS:g}", "value": student["total_ms"],
                               "met": student["total_ms"] <= TARGET_MS},
-        **{f"teacher_over_student_{backend}": {"target": f">= {TARGET_SPEEDUP:g}x", "value": value,
-                                               "met": value >= TARGET_SPEEDUP} for backend, value in speedups.items()},
     }  # fmt: skip
     return {
         "command": " ".join(["python -m benchmarks.latency", *sys.argv[1:]]),

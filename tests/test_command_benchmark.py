@@ -65,6 +65,19 @@ def test_a_tiny_classifier_trains_exports_and_judges(prepared_fixture_dataset: P
     assert report["clips"] > 0 and 0.0 <= report["fine"] <= report["coarse"] <= 1.0
 
 
+def test_the_vae_round_trip_keeps_every_clip_and_its_length(prepared_fixture_dataset: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from motionlcm_node.evaluation.judge import vae_round_trip
+    from motionlcm_node.training.classifier_stage import load_split_joints
+    from tests.tiny_models import write_tiny_models
+
+    write_tiny_models(tmp_path, prepared_fixture_dataset, student=False)
+    clips = load_split_joints(prepared_fixture_dataset, "train")
+    decoded = vae_round_trip([name for name, _ in clips], prepared_fixture_dataset, tmp_path / "vae", max_frames=40)
+    assert [joints.shape for joints in decoded] == [(min(len(joints), 40), 22, 3) for _, joints in clips]
+    assert all(np.isfinite(joints).all() for joints in decoded)
+
+
 def test_command_files_are_read_strictly(tmp_path: Path) -> None:
     good = tmp_path / "good.txt"
     good.write_text("# comment\n\nbow | take a bow\nkick|kick it\n", encoding="utf-8")
@@ -110,3 +123,21 @@ def test_smoothing_lowers_jitter_and_keeps_padding() -> None:
     assert np.all(smoothed[0, frames:] == 0)
     assert jitter(smoothed[0, :frames].reshape(1, frames, 22, 3)) < 0.5 * jitter(noisy[None])
     np.testing.assert_array_equal(smooth_features(features, [frames], sigma=0.0), features)
+
+
+def test_the_classifier_network_reads_as_many_features_as_the_feature_code_makes() -> None:
+    pytest.importorskip("torch")
+    from motionlcm_node.networks.action_classifier import ActionClassifierConfig
+
+    assert ActionClassifierConfig(labels=ACTIONS).feature_dim == FEATURES_PER_FRAME
+
+
+@pytest.mark.parametrize("sigma", [0.3, 0.5, 1.0, 2.5])
+def test_the_smoothing_filter_is_scipys_gaussian(sigma: float) -> None:
+    from scipy.ndimage import gaussian_filter1d
+
+    from motionlcm_node.postprocess.smoothing import gaussian_filter_time
+
+    values = np.random.default_rng(0).normal(size=(37, 5)).astype(np.float32)
+    expected = gaussian_filter1d(values, sigma, axis=0, mode="nearest")
+    assert np.allclose(gaussian_filter_time(values, sigma), expected, atol=1e-6)

@@ -43,7 +43,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     install = ["install", "--no-deps", "--no-index", "--ignore-installed", "--prefix", str(prefix), str(wheel)]
     subprocess.run([*pip, *install], check=True, capture_output=True, cwd=root)
     purelib = sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)})
-    environment = {**os.environ, "PYTHONPATH": purelib, "MOTIONLCM_ONNX_DIR": str(root / "onnx")}
+    # The MiniLM export the command interpreter reads: `scripts/setup.sh` builds it in this checkout; an installed
+    # package's user makes it once with `motionlcm export text-encoder` (~/.cache/motionlcm_node/onnx).
+    environment = {**os.environ, "PYTHONPATH": purelib, "MOTIONLCM_ONNX_DIR": str(REPOSITORY / "build" / "onnx")}
     environment.pop("MOTIONLCM_MODELS", None)
     return prefix, environment
 

@@ -117,6 +117,7 @@ def test_the_recipe_is_numbered_in_order_and_each_step_reads_earlier_steps_only(
 def test_training_configs_parse(path: Path) -> None:
     from motionlcm_node.networks.config import DenoiserConfig, MotionVAEConfig
     from motionlcm_node.networks.evaluator import EvaluatorConfig
+    from motionlcm_node.training.classifier_stage import ClassifierSizes, ClassifierStageConfig
     from motionlcm_node.training.config import (
         StudentStageConfig,
         TeacherStageConfig,
@@ -131,10 +132,11 @@ def test_training_configs_parse(path: Path) -> None:
         assert StudentTextConfig.from_file(path).out_dir == f"runs/{path.stem}"
         return
     classes = {"vae": (VAEStageConfig, MotionVAEConfig), "teacher": (TeacherStageConfig, DenoiserConfig),
-               "student": (StudentStageConfig, dict), "evaluator": (EvaluatorStageConfig, EvaluatorConfig)}  # fmt: skip
+               "student": (StudentStageConfig, dict), "evaluator": (EvaluatorStageConfig, EvaluatorConfig),
+               "action": (ClassifierStageConfig, ClassifierSizes)}  # fmt: skip
     config = load_stage_config(*classes[stage][:1], path, classes[stage][1])
     assert config.train.data_dir == "data/bandai" and config.train.out_dir.startswith("runs/")
 
 
 def test_there_is_a_recipe_to_test() -> None:
-    assert len(RECIPE) == 11 and len(REFERENCE) == 2
+    assert len(RECIPE) == 16 and len(REFERENCE) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from motionlcm_node.networks.denoiser import LatentDenoiser
 from motionlcm_node.networks.evaluator import EvaluatorConfig, MotionTextEvaluator
 from motionlcm_node.networks.vae import MotionVAE
 from motionlcm_node.postprocess.normalizer import FeatureNormalizer, save_normalizer
+from motionlcm_node.resources import models_dir
 from motionlcm_node.sampling.step_table import default_step_table
 from motionlcm_node.text.encoder import default_model_path, model_id_of
 from motionlcm_node.training.checkpoint import export_model
@@ -20,7 +22,11 @@ from tests.test_networks import TINY_VAE
 
 
 def write_tiny_models(root: Path, data: Path, student: bool = True) -> None:
-    """Untrained evaluator, VAE, teacher and (optionally) student in the ``models/`` layout."""
+    """Untrained evaluator, VAE, teacher and (optionally) student in the ``models/`` layout.
+
+    The language folder (MiniLM vectors of the known actions, independent of the generator) is the
+    shipped one.
+    """
     torch.manual_seed(0)
 
     normalizer = FeatureNormalizer(
@@ -46,3 +52,4 @@ def write_tiny_models(root: Path, data: Path, student: bool = True) -> None:
         table = {str(steps): plan.to_dict() for steps, plan in default_step_table().items()}
         config = {**config, "denoiser": student_config.to_dict(), "original_steps": 50, "step_table": table}
         export_model(LatentDenoiser(student_config), config, root / "student")
+    shutil.copytree(models_dir() / "language", root / "language", dirs_exist_ok=True)

@@ -56,6 +56,16 @@ def _table(report: dict[str, object], title: str) -> str:
     return "\n".join(lines)
 
 
+def _accuracy_table(report: dict[str, object]) -> str:
+    """Per-action fine accuracy of the classifier on real clips (and after the VAE round trip)."""
+    real, round_trip = report["classifier"], report.get("classifier_after_vae")
+    lines = ["| action | clips | fine (real) | fine (after the VAE) |", "|---|---|---|---|"]
+    for action, entry in real["actions"].items():
+        after = f"{round_trip['actions'][action]['fine']:.2f}" if round_trip else ""
+        lines.append(f"| {action} | {entry['clips']} | {entry['fine']:.2f} | {after} |")
+    return "\n".join(lines)
+
+
 def run_command_eval(args: argparse.Namespace) -> int:
     """Handler of the command benchmark."""
     from motionlcm_node.evaluation.commands import read_command_file, score_commands, training_style_commands
@@ -73,12 +83,20 @@ def run_command_eval(args: argparse.Namespace) -> int:
         report["classifier"] = accuracy
         sections.append(f"Action classifier on the real {args.split} clips ({accuracy['clips']}): fine "
                         f"{accuracy['fine']:.3f}, coarse {accuracy['coarse']:.3f}")  # fmt: skip
+        if (models / "vae").is_dir():
+            round_trip = split_accuracy(judge, args.data, args.split, vae_dir=models / "vae")
+            report["classifier_after_vae"] = round_trip
+            sections.append(f"The same clips after a round trip through the VAE: fine {round_trip['fine']:.3f}, "
+                            f"coarse {round_trip['coarse']:.3f}")  # fmt: skip
+        sections.append(_accuracy_table(report))
     pipeline = None
     if args.commands or args.training_style or args.refusals:
         from motionlcm_node.sampling.lcm_pipeline import MotionLCMPipeline
 
         pipeline = MotionLCMPipeline.from_models(models, understand=not args.no_understanding)
-    generate = _generator(pipeline, args.num_steps, args.seconds) if pipeline is not None else None
+    generate = (
+        _generator(pipeline, args.num_steps, args.seconds, args.student_guidance) if pipeline is not None else None
+    )
     for name, cases in (
         ("commands", read_command_file(args.commands) if args.commands else None),
         ("training_style", training_style_commands() if args.training_style else None),
@@ -107,7 +125,7 @@ def run_command_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generator(pipeline: object, num_steps: int, seconds: float | None) -> object:
+def _generator(pipeline: object, num_steps: int, seconds: float | None, guidance: float | None = None) -> object:
     """A pipeline as a ``Generator``: texts and a seed -> joints per text (None for a refused one).
 
     With an interpreter every text is read first; the refused ones get None, the others are generated
@@ -127,8 +145,8 @@ def _generator(pipeline: object, num_steps: int, seconds: float | None) -> objec
         for start in range(0, len(accepted), 128):
             chunk = [caption for caption, _ in accepted[start : start + 128]]
             durations = [length for _, length in accepted[start : start + 128]]
-            output = pipeline(chunk, seconds=durations, num_steps=num_steps, generator=seed + start,
-                              stabilize_feet=True, understand=False)  # fmt: skip
+            output = pipeline(chunk, seconds=durations, num_steps=num_steps, guidance=guidance,
+                              generator=seed + start, stabilize_feet=True, understand=False)  # fmt: skip
             motions += [output.joints[row, : output.lengths[row]] for row in range(len(chunk))]
         generated = iter(motions)
         return [None if caption is None else next(generated) for caption in captions]

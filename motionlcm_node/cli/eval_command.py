@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--student-guidance", type=float, default=None, help="student guidance scale (default: its step table's)"
     )
     evaluate.add_argument(
+        "--smoothing", type=float, default=None,
+        help="student rows: Gaussian sigma along time, frames (default: the pipeline's, postprocess/smoothing.py)",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--denoiser-backend", choices=("auto", "onnx", "torch"), default="auto",
         help="teacher and student networks: ONNX Runtime exports beside their weights (`motionlcm export "
         "denoiser`) or torch (auto: ONNX if current)",
@@ -146,11 +150,13 @@ def run_eval(args: argparse.Namespace) -> int:
                           "text_encoder": type(teacher.text_encoder).__name__}  # fmt: skip
         add_row(name, teacher, num_steps=args.steps, guidance=args.guidance)
     if vae is not None and (models / "student").is_dir() and not args.no_student:
-        student = MotionLCMPipeline.from_models(models, denoiser_backend=args.denoiser_backend)
+        # The captions as written (no command interpreter): the protocol scores the generator on them.
+        student = MotionLCMPipeline.from_models(models, denoiser_backend=args.denoiser_backend, understand=False)
         for steps in args.student_steps:
             plan = student.plan(steps, args.student_guidance)
             name = f"MotionLCM ({steps} step{'s' if steps > 1 else ''}, w = {plan.guidance:g})"
-            add_row(name, student, num_steps=steps, guidance=plan.guidance)
+            smoothing = {} if args.smoothing is None else {"smoothing": args.smoothing}
+            add_row(name, student, num_steps=steps, guidance=plan.guidance, **smoothing)
             backends[name] = {"denoiser": type(student.student).__name__, "vae_decoder": type(student.decoder).__name__,
                               "text_encoder": type(student.text_encoder).__name__}  # fmt: skip
     with torch.no_grad():

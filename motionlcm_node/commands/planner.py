@@ -199,7 +199,8 @@ class CommandPlanner:
             raise CommandError(ErrorCode.GENERATION_FAILED, f"generation failed: {error}") from error
         joints = output.joints[0, : int(output.lengths[0])]
         timings["generate"] = time.perf_counter() - mark
-        check()
+        # No cancel check here: a motion generated is at least started (its first part), so that a flood of
+        # commands, each newer than the last one's generation time, cannot starve the robot of plans.
         report("retargeting", 0.5)
         mark = time.perf_counter()
         try:

@@ -70,17 +70,25 @@ class ActionJudge:
         return [self.labels[index] for index in self.probabilities(motions).argmax(axis=1)]
 
 
-def split_accuracy(judge: ActionJudge, data_dir: Path, split: str = "test") -> dict[str, object]:
+def split_accuracy(
+    judge: ActionJudge, data_dir: Path, split: str = "test", vae_dir: Path | None = None
+) -> dict[str, object]:
     """The judge on the real clips of a split: fine and coarse accuracy, overall and per action.
 
     Clips are judged whole (up to 196 frames from their start), the way the benchmark's motions are.
+    With ``vae_dir``, each clip is first sent through that VAE (features encoded, the latent mean
+    decoded, joints recovered): how much of each action survives the latent space every generator
+    samples in.
     """
     from motionlcm_node.evaluation.actions import clip_action, coarse_group
     from motionlcm_node.training.classifier_stage import load_split_joints
 
-    clips = load_split_joints(data_dir, split)
+    clips = [(name, joints[:196]) for name, joints in load_split_joints(data_dir, split)]
+    if vae_dir is not None:
+        names = [name for name, _ in clips]
+        clips = list(zip(names, vae_round_trip(names, data_dir, vae_dir), strict=True))
     truth = [clip_action(name) for name, _ in clips]
-    shown = judge.predict([joints[:196] for _, joints in clips])
+    shown = judge.predict([joints for _, joints in clips])
     per_action: dict[str, dict[str, float]] = {}
     for action in sorted(set(truth)):
         rows = [index for index, label in enumerate(truth) if label == action]
@@ -91,8 +99,29 @@ def split_accuracy(judge: ActionJudge, data_dir: Path, split: str = "test") -> d
         }
     return {
         "split": split,
+        "vae": None if vae_dir is None else str(vae_dir),
         "clips": len(clips),
         "fine": float(np.mean([a == b for a, b in zip(truth, shown, strict=True)])),
         "coarse": float(np.mean([coarse_group(a) == coarse_group(b) for a, b in zip(truth, shown, strict=True)])),
         "actions": per_action,
     }
+
+
+@torch.no_grad()
+def vae_round_trip(names: Sequence[str], data_dir: Path, vae_dir: Path, max_frames: int = 196) -> list[np.ndarray]:
+    """Each clip's first ``max_frames`` frames after a VAE round trip: joints [T, 22, 3], metres.
+
+    The clip's features are encoded by the VAE in ``vae_dir``, the latent mean decoded, joints recovered.
+    """
+    from motionlcm_node.data.recovery import recover_joints
+    from motionlcm_node.loading.models import load_vae
+
+    vae, normalizer = load_vae(Path(vae_dir))
+    vae.eval()
+    joints = []
+    for name in names:
+        features = np.load(Path(data_dir) / "new_joint_vecs" / f"{name}.npy", allow_pickle=False)[:max_frames]
+        batch = normalizer.normalize(torch.from_numpy(features.astype(np.float32))[None])
+        decoded, _, _ = vae(batch, torch.tensor([len(features)]), sample=False)
+        joints.append(recover_joints(normalizer.denormalize(decoded)[0].numpy()).astype(np.float32))
+    return joints

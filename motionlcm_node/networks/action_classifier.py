@@ -17,7 +17,6 @@ from torch import nn
 from torch.nn import functional
 
 from motionlcm_node.errors import MotionLCMError
-from motionlcm_node.evaluation.action_features import FEATURES_PER_FRAME
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class ActionClassifierConfig:
         labels: the action names, in logit order.
     """
 
-    feature_dim: int = FEATURES_PER_FRAME
+    feature_dim: int = 134  # evaluation.action_features.FEATURES_PER_FRAME (networks import no evaluation code)
     width: int = 128
     num_layers: int = 4
     kernel: int = 5

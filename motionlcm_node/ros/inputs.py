@@ -102,15 +102,17 @@ class InputHandlers:
         return {"duration": float(parameter("default_duration")), "blend_seconds": float(parameter("blend_seconds"))}
 
     def _submit(self, command: Command) -> None:
+        """Validate and hand the command to the session; the planner's thread reads it.
+
+        Reading a command (understood or refused) costs a MiniLM call (~7 ms); the executor must keep up
+        with a flood of commands of which only the newest is planned. A refusal shows in the status as
+        a failed command, and the running motion goes on.
+        """
         try:
             waypoints = check_waypoints(list(command.waypoints), command.duration, self.context.robot_frames)
-            command, understood = self.context.session.planner.understand(command)
             self.context.session.submit(replace(command, waypoints=waypoints, received=self._arrived))
         except CommandError as error:
             self._reject(f"command {command.command_id!r} refused: {error}")
-            return
-        if understood:
-            self.context.status.update(message=understood)  # until its motion starts (then: the latency)
 
     def _guarded(
         self, topic: str, message_type: type, data: bytes, handle: Callable[[object], None], command: bool = True
