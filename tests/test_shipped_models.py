@@ -139,4 +139,4 @@ def test_training_configs_parse(path: Path) -> None:
 
 
 def test_there_is_a_recipe_to_test() -> None:
-    assert len(RECIPE) == 16 and len(REFERENCE) == 2
+    assert len(RECIPE) == 17 and len(REFERENCE) == 2
